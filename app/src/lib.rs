@@ -1,0 +1,58 @@
+//! record-meet's web app: the page shell, the routes and their pages.
+//!
+//! Everything here renders on the server (`ssr`) and hydrates in the browser (`hydrate`).
+//! Browser-only code lives behind `#[cfg(feature = "hydrate")]` and runs from effects and event
+//! handlers only, so the server-rendered HTML always makes sense before the wasm loads.
+
+pub mod pages;
+mod status;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use pages::{HomePage, NotFound, RoomPage};
+
+/// The whole HTML document: the server renders it around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="dark light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The app's root: meta tags, stylesheet and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/record-meet.css"/>
+        <Link rel="icon" href="/favicon.ico"/>
+        <Meta name="description" content="Self-hosted video meetings: open a link, talk."/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "record-meet".to_owned() } else { format!("{page} · record-meet") }
+        }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/room/:id") view=RoomPage/>
+            </Routes>
+        </Router>
+    }
+}

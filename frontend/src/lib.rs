@@ -1,0 +1,18 @@
+//! The hydrate entry: the generated JS calls [`hydrate`] once the wasm has loaded.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Makes the server-rendered page interactive, then marks `<body data-hydrated>` so that tests
+/// (and curious people) can tell the wasm is live.
+#[wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

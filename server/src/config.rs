@@ -1,0 +1,161 @@
+//! Configuration: command-line flags, each with an environment variable (a `.env` file works too).
+//!
+//! `--help` lists every setting; `.env.example` at the repository root does the same for the
+//! environment. The `LEPTOS_*` names are the ones cargo-leptos sets, so `cargo leptos serve`
+//! and the release binary read the same variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use protocol::limits;
+
+/// Every setting of the server.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "record-meet",
+    version,
+    about = "Self-hosted video meetings: the web app and its signaling server."
+)]
+pub struct Config {
+    /// Address to listen on, e.g. 127.0.0.1:3000 or 0.0.0.0:8080.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Folder with the built site (the wasm, JS, CSS and public files), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Sub-folder of the site root holding the wasm, JS and CSS.
+    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    pub site_pkg_dir: String,
+
+    /// Base name of the generated wasm, JS and CSS files.
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "record-meet")]
+    pub output_name: String,
+
+    /// Most peers in one room. A browser mesh sends every stream to every peer, so more than 8
+    /// strains ordinary laptops.
+    #[arg(long, env = "RECORD_MEET_ROOM_CAPACITY", default_value_t = limits::DEFAULT_ROOM_CAPACITY,
+          value_parser = in_range::<1, 64>)]
+    pub room_capacity: usize,
+
+    /// Largest WebSocket frame a client may send, in bytes (1 KiB to 1 MiB).
+    #[arg(long, env = "RECORD_MEET_MAX_FRAME_BYTES", default_value_t = limits::DEFAULT_MAX_FRAME_BYTES,
+          value_parser = in_range::<1024, 1_048_576>)]
+    pub max_frame_bytes: usize,
+
+    /// Seconds a peer whose connection dropped keeps its place, so that it can resume.
+    #[arg(long, env = "RECORD_MEET_RESUME_GRACE_SECS", default_value_t = limits::DEFAULT_RESUME_GRACE_SECS)]
+    pub resume_grace_secs: u64,
+
+    /// STUN/TURN server URLs given to browsers, comma-separated (e.g.
+    /// `stun:stun.example.org:3478,turn:turn.example.org:3478`). Empty: host candidates only,
+    /// which is enough on one network.
+    #[arg(long, env = "RECORD_MEET_ICE_URLS", value_delimiter = ',')]
+    pub ice_urls: Vec<String>,
+
+    /// User name for the TURN URLs.
+    #[arg(long, env = "RECORD_MEET_TURN_USERNAME")]
+    pub turn_username: Option<String>,
+
+    /// Password for the TURN URLs.
+    #[arg(long, env = "RECORD_MEET_TURN_CREDENTIAL", hide_env_values = true)]
+    pub turn_credential: Option<String>,
+
+    /// Origins allowed to open the signaling WebSocket, comma-separated (e.g.
+    /// `https://meet.example.org`). Always allowed: the server's own host, localhost and
+    /// clients that send no Origin (non-browser tools such as wscat).
+    #[arg(long, env = "RECORD_MEET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Frames per second a client may send on average. ICE bursts are absorbed by the burst.
+    #[arg(long, env = "RECORD_MEET_RATE_PER_SEC", default_value_t = 50)]
+    pub rate_per_sec: u32,
+
+    /// Frames a client may send at once before the rate applies.
+    #[arg(long, env = "RECORD_MEET_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
+    /// Frames that may wait for one slow client before it is disconnected (close 4008).
+    #[arg(long, env = "RECORD_MEET_OUTBOUND_QUEUE", default_value_t = 256)]
+    pub outbound_queue: usize,
+
+    /// Most WebSocket connections at once; further upgrades get HTTP 503.
+    #[arg(long, env = "RECORD_MEET_MAX_CONNECTIONS", default_value_t = 50_000)]
+    pub max_connections: usize,
+}
+
+/// Parses a whole number between `MIN` and `MAX`, inclusive.
+fn in_range<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (MIN..=MAX).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {MIN} to {MAX}")),
+    }
+}
+
+impl Config {
+    /// The defaults, as if started with no flags and no environment: for tests.
+    pub fn defaults() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            site_root: "target/site".into(),
+            site_pkg_dir: "pkg".into(),
+            output_name: "record-meet".into(),
+            room_capacity: limits::DEFAULT_ROOM_CAPACITY,
+            max_frame_bytes: limits::DEFAULT_MAX_FRAME_BYTES,
+            resume_grace_secs: limits::DEFAULT_RESUME_GRACE_SECS,
+            ice_urls: Vec::new(),
+            turn_username: None,
+            turn_credential: None,
+            allowed_origins: Vec::new(),
+            rate_per_sec: 50,
+            rate_burst: 200,
+            outbound_queue: 256,
+            max_connections: 50_000,
+        }
+    }
+
+    /// The resume grace as a duration.
+    pub fn resume_grace(&self) -> Duration {
+        Duration::from_secs(self.resume_grace_secs)
+    }
+
+    /// The options Leptos renders with; `addr` is the address actually bound (port 0 resolved).
+    pub fn leptos_options(&self, addr: SocketAddr) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name(self.output_name.as_str())
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir(self.site_pkg_dir.as_str())
+            .site_addr(addr)
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_an_empty_command_line() {
+        let parsed = Config::try_parse_from(["record-meet", "--addr", "127.0.0.1:0"]).unwrap();
+        let defaults = Config::defaults();
+        assert_eq!(parsed.room_capacity, defaults.room_capacity);
+        assert_eq!(parsed.max_frame_bytes, defaults.max_frame_bytes);
+        assert_eq!(parsed.rate_burst, defaults.rate_burst);
+    }
+
+    #[test]
+    fn lists_split_on_commas() {
+        let c = Config::try_parse_from(["record-meet", "--ice-urls", "stun:a:3478,turn:b:3478"])
+            .unwrap();
+        assert_eq!(c.ice_urls, ["stun:a:3478", "turn:b:3478"]);
+    }
+
+    #[test]
+    fn refuses_out_of_range_limits() {
+        assert!(Config::try_parse_from(["record-meet", "--room-capacity", "0"]).is_err());
+        assert!(Config::try_parse_from(["record-meet", "--max-frame-bytes", "10"]).is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! The state every handler can reach.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// Shared, cheaply cloned handles. Each piece has one owner; this only holds handles to them.
+#[derive(Clone)]
+pub struct AppState {
+    /// The server's settings.
+    pub config: Arc<Config>,
+    /// What Leptos needs to render pages and find the site files.
+    pub leptos_options: LeptosOptions,
+    /// Cancelled when the server shuts down.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// Builds the state for a server bound to `addr`.
+    pub fn new(config: Config, addr: SocketAddr, shutdown: CancellationToken) -> Self {
+        let leptos_options = config.leptos_options(addr);
+        AppState {
+            config: Arc::new(config),
+            leptos_options,
+            shutdown,
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

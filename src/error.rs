@@ -1,0 +1,94 @@
+//! Error codes of `error` frames and HTTP refusals, and WebSocket close codes.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why the server refused a frame or a join. Sent as `data.code` of an `error` frame, or as
+/// `error.code` of an HTTP error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON.
+    BadJson,
+    /// A field is missing or has the wrong type or value.
+    BadEnvelope,
+    /// The `type` is not one the server knows.
+    UnknownType,
+    /// The `to` peer is not in the sender's room.
+    NoSuchPeer,
+    /// The frame is larger than the server accepts.
+    TooLarge,
+    /// The sender is over its rate limit; the frame was dropped.
+    RateLimited,
+    /// A room or peer id in the URL breaks the id rules (HTTP 400).
+    InvalidId,
+    /// The peer id is already present in the room (HTTP 409).
+    PeerIdTaken,
+    /// The room is at capacity (HTTP 409).
+    RoomFull,
+    /// The Origin of the upgrade request is not allowed (HTTP 403).
+    ForbiddenOrigin,
+    /// The request is malformed in another way, e.g. a bad query parameter (HTTP 400).
+    BadRequest,
+}
+
+impl ErrorCode {
+    /// The code as on the wire, e.g. `"bad-json"`; also the metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad-json",
+            ErrorCode::BadEnvelope => "bad-envelope",
+            ErrorCode::UnknownType => "unknown-type",
+            ErrorCode::NoSuchPeer => "no-such-peer",
+            ErrorCode::TooLarge => "too-large",
+            ErrorCode::RateLimited => "rate-limited",
+            ErrorCode::InvalidId => "invalid-id",
+            ErrorCode::PeerIdTaken => "peer-id-taken",
+            ErrorCode::RoomFull => "room-full",
+            ErrorCode::ForbiddenOrigin => "forbidden-origin",
+            ErrorCode::BadRequest => "bad-request",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// WebSocket close codes the server uses, so clients can tell why they were closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum CloseCode {
+    /// The server is shutting down.
+    GoingAway = 1001,
+    /// A frame was larger than the limit.
+    TooLarge = 1009,
+    /// The connection's outbound queue overflowed: it did not read fast enough.
+    SlowConsumer = 4008,
+    /// The same peer resumed its session on a new socket.
+    Replaced = 4009,
+    /// The client kept sending after being rate-limited.
+    RateLimited = 4029,
+}
+
+impl CloseCode {
+    /// The numeric code.
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+
+    /// The code for a number, if it is one of ours.
+    pub fn from_code(code: u16) -> Option<Self> {
+        Some(match code {
+            1001 => CloseCode::GoingAway,
+            1009 => CloseCode::TooLarge,
+            4008 => CloseCode::SlowConsumer,
+            4009 => CloseCode::Replaced,
+            4029 => CloseCode::RateLimited,
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! The record-meet signaling protocol.
+//!
+//! This crate is the contract of `shared/PROTOCOL.md` in types: the server parses every frame a
+//! client sends with [`ClientMessage::parse`] and writes every frame with [`ServerMessage`]; the
+//! browser client does the reverse. It depends on serde only, so it compiles for the server and
+//! for `wasm32-unknown-unknown` alike.
+
+mod client;
+mod error;
+mod ids;
+pub mod limits;
+mod media;
+mod raw;
+mod server;
+
+pub use client::{ClientMessage, ParseError, RelayKind};
+pub use error::{CloseCode, ErrorCode};
+pub use ids::{IdError, PeerId, RoomId, SERVER_SENDER};
+pub use media::MediaState;
+pub use raw::RawJson;
+pub use server::{ChatMessage, IceServer, PeerInfo, ServerMessage, Welcome};

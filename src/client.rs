@@ -104,9 +104,20 @@ impl ClientMessage {
     /// # Errors
     /// A [`ParseError`] whose code is `bad-json`, `bad-envelope` or `unknown-type`.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
+        // serde's derived struct visitor also accepts a JSON array (fields by position), so a
+        // frame that is not an object is told apart before the envelope is read.
+        if !text
+            .trim_start_matches([' ', '\t', '\n', '\r'])
+            .starts_with('{')
+        {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => ParseError::new(ErrorCode::BadEnvelope, "a frame must be a JSON object"),
+                Err(e) => ParseError::new(ErrorCode::BadJson, format!("invalid JSON: {e}")),
+            });
+        }
         let raw: RawEnvelope<'_> = serde_json::from_str(text).map_err(|e| {
             if e.is_data() {
-                ParseError::new(ErrorCode::BadEnvelope, "a frame must be a JSON object")
+                ParseError::new(ErrorCode::BadEnvelope, format!("bad envelope: {e}"))
             } else {
                 ParseError::new(ErrorCode::BadJson, format!("invalid JSON: {e}"))
             }
@@ -144,7 +155,9 @@ impl ClientMessage {
                     ParseError::new(ErrorCode::BadEnvelope, "`data.text` must be a string")
                 })?;
                 let chars = chat.text.chars().count();
-                if chat.text.trim().is_empty() || chars > MAX_CHAT_CHARS {
+                // PROTOCOL.md counts characters, not bytes, and says 1–4000: a lone space is
+                // a (pointless but valid) message, so no trimming here.
+                if chars == 0 || chars > MAX_CHAT_CHARS {
                     return Err(ParseError::new(
                         ErrorCode::BadEnvelope,
                         format!("`data.text` must have 1 to {MAX_CHAT_CHARS} characters"),
@@ -299,6 +312,18 @@ mod tests {
             ErrorCode::BadEnvelope
         );
         assert_eq!(code(r#"{"type":"dance"}"#), ErrorCode::UnknownType);
+    }
+
+    #[test]
+    fn an_array_is_not_an_envelope() {
+        // The derived struct visitor would read this as type/to/data by position.
+        assert_eq!(
+            code(r#"["offer","peer-2",{"sdp":"x"}]"#),
+            ErrorCode::BadEnvelope
+        );
+        assert_eq!(code(" [1"), ErrorCode::BadJson);
+        assert_eq!(code("  "), ErrorCode::BadJson);
+        assert_eq!(code("null"), ErrorCode::BadEnvelope);
     }
 
     #[test]

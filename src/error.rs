@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// `error.code` of an HTTP error body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[repr(u8)]
 pub enum ErrorCode {
     /// The frame is not valid JSON.
     BadJson,
@@ -31,9 +32,32 @@ pub enum ErrorCode {
     ForbiddenOrigin,
     /// The request is malformed in another way, e.g. a bad query parameter (HTTP 400).
     BadRequest,
+    /// The server holds as many connections as it is configured for (HTTP 503).
+    ServerFull,
 }
 
 impl ErrorCode {
+    /// Every code, in a fixed order: the metrics keep one counter per entry.
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::BadJson,
+        ErrorCode::BadEnvelope,
+        ErrorCode::UnknownType,
+        ErrorCode::NoSuchPeer,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidId,
+        ErrorCode::PeerIdTaken,
+        ErrorCode::RoomFull,
+        ErrorCode::ForbiddenOrigin,
+        ErrorCode::BadRequest,
+        ErrorCode::ServerFull,
+    ];
+
+    /// The position of this code in [`ErrorCode::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The code as on the wire, e.g. `"bad-json"`; also the metrics label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +72,7 @@ impl ErrorCode {
             ErrorCode::RoomFull => "room-full",
             ErrorCode::ForbiddenOrigin => "forbidden-origin",
             ErrorCode::BadRequest => "bad-request",
+            ErrorCode::ServerFull => "server-full",
         }
     }
 }
@@ -90,5 +115,24 @@ impl CloseCode {
             4029 => CloseCode::RateLimited,
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_index_order_and_serializes_as_as_str() {
+        for (i, code) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(code.index(), i);
+            assert_eq!(
+                serde_json::to_string(code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+        for code in [1001, 1009, 4008, 4009, 4029] {
+            assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
+        }
     }
 }

@@ -10,6 +10,8 @@ mod error;
 mod ids;
 pub mod limits;
 mod media;
+#[cfg(test)]
+mod props;
 mod raw;
 mod server;
 

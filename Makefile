@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup build run test lint test-rust test-e2e screenshots
+
+## Install what is missing (idempotent; seconds on a ready machine).
+setup:
+	scripts/setup.sh
+
+## Build the release site (server binary + wasm/JS/CSS in target/site).
+build: setup
+	cargo leptos build --release
+
+## Serve the release build at http://127.0.0.1:3000 (set LEPTOS_SITE_ADDR to change it).
+run: build
+	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=record-meet \
+	  target/release/server
+
+## Everything CI runs: formatting, lints, Rust tests, browser tests.
+test: setup lint test-rust test-e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+test-rust:
+	cargo test --workspace
+
+## Playwright against the release build, inside a loopback-only network namespace.
+test-e2e: build
+	scripts/e2e.sh

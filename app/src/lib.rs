@@ -4,7 +4,12 @@
 //! Browser-only code lives behind `#[cfg(feature = "hydrate")]` and runs from effects and event
 //! handlers only, so the server-rendered HTML always makes sense before the wasm loads.
 
+pub mod actions;
+#[cfg(feature = "hydrate")]
+pub mod call;
+mod components;
 pub mod pages;
+pub mod state;
 mod status;
 
 use leptos::prelude::*;

@@ -5,6 +5,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use protocol::RoomId;
 
+use crate::actions;
+use crate::components::{CallView, Lobby};
+use crate::state::{CallUi, Phase};
 use crate::status::set_http_status;
 
 /// Shows the room for a valid id, or a clear 400 page for an invalid one.
@@ -24,10 +27,13 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// The room shell: its name, a copy-link button and the stage where the call appears.
+/// The room: its name and copy-link button above the stage, which shows the lobby, the call,
+/// or why the call ended.
 #[component]
 fn Room(room: RoomId) -> impl IntoView {
     let title = format!("Room {room}");
+    let ui = CallUi::new(room.as_str());
+    provide_context(ui);
     view! {
         <Title text=title/>
         <main class="page room" data-room=room.to_string()>
@@ -40,44 +46,62 @@ fn Room(room: RoomId) -> impl IntoView {
                     <span class="muted">"Room"</span>
                     <h1 class="room-id" data-testid="room-id">{room.to_string()}</h1>
                 </div>
+                <Show when=move || ui.participants.with(|p| !p.is_empty())>
+                    <span class="people-count muted" data-testid="people-count">
+                        {move || format!("{} in call", ui.participants.with(|p| p.len()) + 1)}
+                    </span>
+                </Show>
                 <CopyLinkButton/>
             </header>
-            <section class="stage" data-testid="stage">
-                <div class="stage-placeholder">
-                    <p>"Share this room's link; everyone who opens it joins the call."</p>
-                </div>
+            <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>
+                {move || match ui.phase.get() {
+                    Phase::Lobby => view! { <Lobby/> }.into_any(),
+                    Phase::Joining | Phase::InCall | Phase::Reconnecting => view! { <CallView/> }.into_any(),
+                    Phase::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
+                    Phase::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
+                }}
             </section>
         </main>
+    }
+}
+
+/// The stage's phase as a word, for tests and styling.
+fn phase_name(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Lobby => "lobby",
+        Phase::Joining => "joining",
+        Phase::InCall => "in-call",
+        Phase::Reconnecting => "reconnecting",
+        Phase::Left => "left",
+        Phase::Failed(_) => "failed",
+    }
+}
+
+/// After leaving, or when joining failed: what happened and a way back in.
+#[component]
+fn Ended(title: &'static str, detail: String) -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    view! {
+        <div class="card message-card ended" data-testid="ended">
+            <h2>{title}</h2>
+            <Show when={let empty = detail.is_empty(); move || !empty}>
+                <p class="muted" role="alert" data-testid="ended-detail">{detail.clone()}</p>
+            </Show>
+            <div class="ended-actions">
+                <button class="button primary" data-testid="rejoin" on:click=move |_| actions::back_to_lobby(ui)>
+                    "Rejoin"
+                </button>
+                <a class="button" href="/">"Home"</a>
+            </div>
+        </div>
     }
 }
 
 /// Copies the page's URL to the clipboard and says so.
 #[component]
 pub fn CopyLinkButton() -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let on_click = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(window) = web_sys::window() else {
-                return;
-            };
-            let Ok(href) = window.location().href() else {
-                return;
-            };
-            let promise = window.navigator().clipboard().write_text(&href);
-            leptos::task::spawn_local(async move {
-                // Clipboard access can be refused (insecure context, no permission): then the
-                // button says so instead of pretending.
-                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                copied.set(ok);
-                if !ok {
-                    leptos::logging::warn!("clipboard write refused; the link is {href}");
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        copied.set(true);
-    };
+    let copied = RwSignal::new(None::<bool>);
+    let on_click = move |_| actions::copy_link(move |ok| copied.set(Some(ok)));
     view! {
         <button
             class="button"
@@ -86,7 +110,11 @@ pub fn CopyLinkButton() -> impl IntoView {
             on:click=on_click
         >
             <span class="icon icon-link" aria-hidden="true"></span>
-            {move || if copied.get() { "Link copied" } else { "Copy link" }}
+            {move || match copied.get() {
+                None => "Copy link",
+                Some(true) => "Link copied",
+                Some(false) => "Copy failed",
+            }}
         </button>
     }
 }

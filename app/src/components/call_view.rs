@@ -1,0 +1,72 @@
+//! The call: a grid of tiles, the control bar, and the chat panel.
+
+use leptos::prelude::*;
+
+use super::chat::ChatPanel;
+use super::controls::ControlBar;
+use super::tile::{RemoteTile, SelfTile};
+#[cfg(feature = "hydrate")]
+use crate::actions;
+use crate::state::{CallUi, Phase};
+
+/// The in-call screen.
+#[component]
+pub fn CallView() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    #[cfg(feature = "hydrate")]
+    let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| shortcut(ui, &ev));
+    #[cfg(feature = "hydrate")]
+    on_cleanup(move || shortcuts.remove());
+
+    let count = move || ui.participants.with(|p| p.len()) + 1;
+    view! {
+        <div class="call" data-testid="call">
+            <Show when=move || ui.phase.get() == Phase::Reconnecting>
+                <div class="banner" role="status" data-testid="reconnecting">
+                    "Connection to the server lost. Reconnecting… Your call continues meanwhile."
+                </div>
+            </Show>
+            <div class="call-main">
+                <div class="grid" data-count=move || count().min(9).to_string()>
+                    <SelfTile/>
+                    <For
+                        each=move || ui.participants.get()
+                        key=|p| p.id()
+                        children=move |p| view! { <RemoteTile participant=p/> }
+                    />
+                </div>
+                <Show when=move || ui.chat_open.get()>
+                    <ChatPanel/>
+                </Show>
+            </div>
+            <Show when=move || ui.participants.with(|p| p.is_empty())>
+                <p class="waiting" data-testid="waiting">
+                    "You are the only one here. Share the link to invite others."
+                </p>
+            </Show>
+            <ControlBar/>
+        </div>
+    }
+}
+
+/// M toggles the microphone and V the camera, unless the person is typing.
+#[cfg(feature = "hydrate")]
+fn shortcut(ui: CallUi, ev: &leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        return;
+    }
+    let typing = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    if typing {
+        return;
+    }
+    match ev.key().as_str() {
+        "m" | "M" => actions::set_mic(ui, !ui.mic_on.get_untracked()),
+        "v" | "V" => actions::set_camera(ui, !ui.camera_on.get_untracked()),
+        _ => return,
+    }
+    ev.prevent_default();
+}

@@ -1,0 +1,12 @@
+//! The call's building blocks. Each reads [`crate::state::CallUi`] from context and asks for
+//! changes through [`crate::actions`].
+
+mod call_view;
+mod chat;
+mod controls;
+mod lobby;
+mod tile;
+mod video;
+
+pub use call_view::CallView;
+pub use lobby::Lobby;

@@ -1,0 +1,137 @@
+// Measures the call's two user-facing numbers against the release build:
+//   1. join → first remote frame: a second person clicks Join in a room where a first person is
+//      already in the call; time from the click to the first decoded remote video frame
+//      (RTCPeerConnection.getStats framesDecoded > 0), polled every 5 ms inside the page.
+//   2. first-load transfer size of the room page: HTML + JS + wasm + CSS as sent with brotli.
+// Run with scripts/bench-call.sh (it builds, and runs this inside a loopback-only namespace).
+import { chromium } from "playwright";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PORT = Number(process.env.BENCH_PORT ?? 3300);
+const BASE = `http://127.0.0.1:${PORT}`;
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+
+const RECORD = `(() => { const O = window.RTCPeerConnection; window.__pcs = [];
+  window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();`;
+
+function startServer() {
+  const child = spawn(path.join(ROOT, "target/release/server"), [], {
+    cwd: ROOT,
+    env: { ...process.env, LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`, RUST_LOG: "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return child;
+}
+
+async function waitHealthy() {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${BASE}/health`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("server did not start");
+}
+
+/** Bytes on the wire for one GET with brotli accepted. */
+function wireBytes(url) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { "accept-encoding": "br, gzip" } }, (res) => {
+        let n = 0;
+        res.on("data", (c) => (n += c.length));
+        res.on("end", () => resolve({ bytes: n, encoding: res.headers["content-encoding"] ?? "identity", status: res.statusCode }));
+      })
+      .on("error", reject);
+  });
+}
+
+async function firstLoad() {
+  const html = await (await fetch(`${BASE}/room/benchroom01`)).text();
+  const assets = [`${BASE}/room/benchroom01`];
+  for (const m of html.matchAll(/(?:href|src|from)=?["'](\/pkg\/[^"']+)["']/g)) assets.push(BASE + m[1]);
+  for (const m of html.matchAll(/["'](\/pkg\/[^"']+\.(?:js|wasm|css))["']/g)) assets.push(BASE + m[1]);
+  const unique = [...new Set(assets)];
+  const rows = [];
+  for (const url of unique) rows.push({ url: url.replace(BASE, ""), ...(await wireBytes(url)) });
+  return rows;
+}
+
+async function person(browser) {
+  const context = await browser.newContext({ permissions: ["camera", "microphone"] });
+  await context.addInitScript(RECORD);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function openLobby(page, room) {
+  await page.goto(`${BASE}/room/${room}`);
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+  await page.getByTestId("name-input").fill("Bench");
+  await page.getByTestId("join").waitFor();
+  await page.waitForFunction(() => !document.querySelector("[data-testid=join]").disabled);
+}
+
+async function joinToFirstFrame(browser, run) {
+  const room = `bench${Date.now().toString(36)}${run}`;
+  const a = await person(browser);
+  const b = await person(browser);
+  await openLobby(a.page, room);
+  await a.page.getByTestId("join").click();
+  await a.page.locator("[data-phase=in-call]").waitFor();
+  await openLobby(b.page, room);
+  const ms = await b.page.evaluate(async () => {
+    const start = performance.now();
+    document.querySelector("[data-testid=join]").click();
+    for (;;) {
+      for (const pc of window.__pcs) {
+        const stats = await pc.getStats();
+        let frames = 0;
+        stats.forEach((s) => {
+          if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded ?? 0;
+        });
+        if (frames > 0) return performance.now() - start;
+      }
+      if (performance.now() - start > 20000) return -1;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  });
+  await a.context.close();
+  await b.context.close();
+  return ms;
+}
+
+function percentile(sorted, p) {
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)];
+}
+
+const server = startServer();
+try {
+  await waitHealthy();
+  const load = await firstLoad();
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic"],
+  });
+  const times = [];
+  await joinToFirstFrame(browser, "warmup");
+  for (let i = 0; i < RUNS; i++) times.push(await joinToFirstFrame(browser, i));
+  await browser.close();
+  const ok = times.filter((t) => t >= 0).sort((x, y) => x - y);
+  console.log("first load (bytes on the wire, brotli accepted):");
+  let total = 0;
+  for (const r of load) {
+    total += r.bytes;
+    console.log(`  ${r.url.padEnd(40)} ${String(r.bytes).padStart(8)} B  ${r.encoding}`);
+  }
+  console.log(`  total ${(total / 1024).toFixed(1)} KiB`);
+  console.log(`join -> first remote frame over ${ok.length}/${times.length} runs (ms): ${times.map((t) => t.toFixed(0)).join(" ")}`);
+  console.log(`  median ${percentile(ok, 50).toFixed(0)} ms, p90 ${percentile(ok, 90).toFixed(0)} ms`);
+} finally {
+  server.kill("SIGTERM");
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Measures join -> first remote frame (10 runs) and the room page's first-load size against the
+# release build, in a loopback-only network namespace. Results go into BENCHMARKS.md by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make build
+userns=(); [ "$(id -u)" -eq 0 ] || userns=(-r)
+exec unshare "${userns[@]}" -n bash -c 'ip link set lo up && node end2end/bench/call.mjs'

@@ -85,6 +85,14 @@ pub struct Config {
     /// Most WebSocket connections at once; further upgrades get HTTP 503.
     #[arg(long, env = "RECORD_MEET_MAX_CONNECTIONS", default_value_t = 50_000)]
     pub max_connections: usize,
+
+    /// Milliseconds between the server's WebSocket pings.
+    #[arg(long, env = "RECORD_MEET_PING_INTERVAL_MS", default_value_t = limits::PING_INTERVAL_SECS * 1000)]
+    pub ping_interval_ms: u64,
+
+    /// Milliseconds of silence (not even a pong) after which a socket counts as dropped.
+    #[arg(long, env = "RECORD_MEET_IDLE_TIMEOUT_MS", default_value_t = limits::DEAD_PEER_TIMEOUT_SECS * 1000)]
+    pub idle_timeout_ms: u64,
 }
 
 /// Parses a whole number between `MIN` and `MAX`, inclusive.
@@ -114,6 +122,8 @@ impl Config {
             rate_burst: 200,
             outbound_queue: 256,
             max_connections: 50_000,
+            ping_interval_ms: limits::PING_INTERVAL_SECS * 1000,
+            idle_timeout_ms: limits::DEAD_PEER_TIMEOUT_SECS * 1000,
         }
     }
 

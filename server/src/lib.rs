@@ -5,15 +5,18 @@
 //! call it on port 0.
 
 pub mod config;
+pub mod metrics;
 pub mod random;
 mod rooms;
 mod routes;
 pub mod shutdown;
+pub mod signaling;
 mod site;
 mod state;
 pub mod telemetry;
 
 use std::io;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -22,7 +25,11 @@ use tokio_util::sync::CancellationToken;
 use config::Config;
 use state::AppState;
 
-/// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests.
+/// How long shutdown waits for WebSocket writers to send their 1001 close frames.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests and
+/// waits (at most [`DRAIN_TIMEOUT`]) for every WebSocket to be closed with 1001.
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -33,11 +40,26 @@ pub async fn run(
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
     let state = AppState::new(config, addr, shutdown.clone());
+    let tracker = state.signaling.tracker.clone();
     let app = router(state);
     tracing::info!(%addr, "listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    // axum's graceful shutdown does not wait for upgraded sockets: their tasks are tracked
+    // separately and see the same token.
+    shutdown.cancel();
+    tracker.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            left = tracker.len(),
+            "WebSocket tasks still running after the drain timeout"
+        );
+    }
+    served?;
     tracing::info!("server stopped");
     Ok(())
 }

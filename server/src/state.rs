@@ -8,6 +8,8 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::signaling::Signaling;
 
 /// Shared, cheaply cloned handles. Each piece has one owner; this only holds handles to them.
 #[derive(Clone)]
@@ -18,16 +20,24 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
+    /// The signaling hub: rooms, connection limit and connection tasks.
+    pub signaling: Arc<Signaling>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// Builds the state for a server bound to `addr`.
     pub fn new(config: Config, addr: SocketAddr, shutdown: CancellationToken) -> Self {
         let leptos_options = config.leptos_options(addr);
+        let metrics = Arc::new(Metrics::default());
+        let signaling = Arc::new(Signaling::new(&config, metrics.clone(), shutdown.clone()));
         AppState {
             config: Arc::new(config),
             leptos_options,
             shutdown,
+            signaling,
+            metrics,
         }
     }
 }
@@ -35,5 +45,11 @@ impl AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Signaling> {
+    fn from_ref(state: &AppState) -> Self {
+        state.signaling.clone()
     }
 }

@@ -1,5 +1,7 @@
 //! The hydrate entry: the generated JS calls [`hydrate`] once the wasm has loaded.
 #![cfg(target_arch = "wasm32")]
+// Leptos views are deeply nested types; release builds need more room to lay them out.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

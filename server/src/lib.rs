@@ -3,6 +3,8 @@
 //!
 //! [`run`] is the whole server; the binary only parses configuration and calls it, and the tests
 //! call it on port 0.
+// The Leptos app's view types are deeply nested; laying them out needs more than the default.
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod metrics;

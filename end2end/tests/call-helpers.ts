@@ -16,6 +16,13 @@ const RECORD_PEER_CONNECTIONS = `
   })();
 `;
 
+const openContexts: BrowserContext[] = [];
+
+/** Closes every context `person` opened: pages left running would eat the two cores. */
+export async function closeEveryone() {
+  while (openContexts.length > 0) await openContexts.pop()!.close().catch(() => {});
+}
+
 /** One person: their own browser context (separate storage, like a separate browser). */
 export async function person(
   browser: Browser,
@@ -24,6 +31,7 @@ export async function person(
   const context = await browser.newContext({
     permissions: options.permissions ?? ["camera", "microphone"],
   });
+  openContexts.push(context);
   await context.addInitScript(RECORD_PEER_CONNECTIONS);
   const page = await context.newPage();
   const errors: string[] = [];

@@ -7,10 +7,12 @@ import {
   expectRemoteVideosPlaying,
   freshRoom,
   ServerProcess,
+  closeEveryone,
 } from "./call-helpers";
 
 // Calls with several pages are slow on two cores.
 test.setTimeout(120_000);
+test.afterEach(closeEveryone);
 
 async function twoInACall(browser: Browser, baseURL: string) {
   const room = freshRoom("pair");

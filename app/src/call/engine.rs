@@ -105,13 +105,37 @@ fn device_id(track: &MediaStreamTrack) -> String {
 
 /// Shows the local stream in the self-view.
 pub fn bind_local(video: &HtmlVideoElement) {
-    video.set_src_object(local_stream().as_ref());
+    show(video, local_stream());
 }
 
 /// Shows `peer`'s stream in its tile.
 pub fn bind_remote(peer: &str, video: &HtmlVideoElement) {
-    let stream = session().and_then(|s| s.remote_stream(peer));
-    video.set_src_object(stream.as_ref());
+    show(video, session().and_then(|s| s.remote_stream(peer)));
+}
+
+/// Points `video` at `stream` and plays it. A stream that gains a track needs no re-binding
+/// (the element follows its tracks), and re-binding would interrupt playback.
+fn show(video: &HtmlVideoElement, stream: Option<MediaStream>) {
+    let current = video.src_object();
+    let same = match (&current, &stream) {
+        (Some(a), Some(b)) => {
+            AsRef::<wasm_bindgen::JsValue>::as_ref(a) == AsRef::<wasm_bindgen::JsValue>::as_ref(b)
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        video.set_src_object(stream.as_ref());
+    }
+    if stream.is_some() {
+        if let Ok(promise) = video.play() {
+            // play() rejects when a newer load interrupts it or autoplay is refused; the element
+            // still plays once it can, so the rejection is expected and handled here.
+            spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
+    }
 }
 
 /// Joins the call with the current devices and name.

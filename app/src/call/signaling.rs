@@ -5,16 +5,22 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use futures::channel::mpsc;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use protocol::{ErrorCode, ServerMessage};
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::js;
 
 /// Frames kept while disconnected: enough for an ICE burst, small enough to never matter.
 const MAX_BACKLOG: usize = 256;
+
+/// What woke the connection task.
+enum Event {
+    Incoming(Option<Result<Message, WebSocketError>>),
+    Outgoing(Option<String>),
+}
 
 /// How one connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,42 +88,49 @@ impl Signaling {
         F: FnMut(ServerMessage) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        let socket = match WebSocket::open(url) {
+        let mut socket = match WebSocket::open(url) {
             Ok(socket) => socket,
             Err(_) => return Ended::Unreachable,
         };
-        let (mut sink, mut stream) = socket.split();
         let (tx, mut rx) = mpsc::unbounded::<String>();
         *self.outgoing.borrow_mut() = Some(tx);
-        spawn_local(async move {
-            while let Some(text) = rx.next().await {
-                if sink.send(Message::Text(text)).await.is_err() {
-                    break;
-                }
-            }
-            let _ = sink.close().await;
-        });
 
         let mut opened = false;
         let ended = loop {
-            match stream.next().await {
-                Some(Ok(Message::Text(text))) => {
+            // One task owns the socket: it sends what the call queued and reads what the server
+            // sent, one frame at a time.
+            let event = futures::select! {
+                incoming = socket.next().fuse() => Event::Incoming(incoming),
+                outgoing = rx.next() => Event::Outgoing(outgoing),
+            };
+            match event {
+                Event::Outgoing(Some(text)) => {
+                    if socket.send(Message::Text(text)).await.is_err() {
+                        break Ended::Closed(1006);
+                    }
+                }
+                Event::Outgoing(None) => {
+                    // `close()` dropped the sender: leave cleanly, so the others hear at once.
+                    let _ = socket.close(Some(1000), Some("left"));
+                    return Ended::Closed(1000);
+                }
+                Event::Incoming(Some(Ok(Message::Text(text)))) => {
                     opened = true;
                     match ServerMessage::parse(&text) {
                         Ok(message) => handle(message).await,
                         Err(e) => leptos::logging::warn!("ignored a server frame: {e}"),
                     }
                 }
-                Some(Ok(Message::Bytes(_))) => opened = true,
-                Some(Err(WebSocketError::ConnectionClose(event))) => {
+                Event::Incoming(Some(Ok(Message::Bytes(_)))) => opened = true,
+                Event::Incoming(Some(Err(WebSocketError::ConnectionClose(event)))) => {
                     break if opened || event.code != 1006 {
                         Ended::Closed(event.code)
                     } else {
                         diagnose(url).await
                     };
                 }
-                Some(Err(_)) => continue,
-                None => break Ended::Closed(1006),
+                Event::Incoming(Some(Err(_))) => continue,
+                Event::Incoming(None) => break Ended::Closed(1006),
             }
         };
         self.connected.set(false);

@@ -31,7 +31,6 @@ pub fn StreamVideo(
                 Source::Local => crate::actions::bind_local(&video),
                 Source::Remote(peer) => crate::actions::bind_remote(peer, &video),
             }
-            let _ = video.play();
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (&source, node);

@@ -111,10 +111,6 @@ pub async fn ws_handler(
             "this Origin may not open signaling sockets".into(),
         );
     }
-    let ws = match ws {
-        Ok(ws) => ws,
-        Err(rejection) => return rejection.into_response(),
-    };
     let Ok(permit) = sig.connections.clone().try_acquire_owned() else {
         return refused(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -130,6 +126,12 @@ pub async fn ws_handler(
             refusal.message().into(),
         );
     }
+    // Checked after the room, so that a plain GET of a join URL tells a browser (whose failed
+    // WebSocket reveals nothing) why it was refused.
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
     let max = sig.settings.max_frame_bytes;
     let join = Join {
         room,

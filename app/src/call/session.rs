@@ -38,6 +38,9 @@ pub struct Session {
     signaling: Signaling,
     left: Cell<bool>,
     joined_at_ms: f64,
+    /// When the first connection to another peer was created: for the first person in a room,
+    /// "join to first frame" starts when someone arrives, not when they joined alone.
+    first_peer_at_ms: Cell<Option<f64>>,
 }
 
 impl Session {
@@ -54,6 +57,7 @@ impl Session {
             signaling: Signaling::default(),
             left: Cell::new(false),
             joined_at_ms: js::now_ms(),
+            first_peer_at_ms: Cell::new(None),
         });
         spawn_local(session.clone().connect_loop());
         spawn_local(session.clone().stats_loop());
@@ -270,6 +274,9 @@ impl Session {
         let ice = self.ice_servers_json.borrow().clone();
         match Peer::new(self.me.as_str(), id, &ice, self.local.as_ref(), events) {
             Ok(peer) => {
+                if self.first_peer_at_ms.get().is_none() {
+                    self.first_peer_at_ms.set(Some(js::now_ms()));
+                }
                 let peer = Rc::new(peer);
                 self.peers.borrow_mut().insert(id.to_owned(), peer.clone());
                 Some(peer)
@@ -305,7 +312,10 @@ impl Session {
                 let reading = reading.with_rate(previous.get(&id));
                 if !first_frame_seen && reading.stats.frames_decoded > 0 {
                     first_frame_seen = true;
-                    let ms = js::now_ms() - self.joined_at_ms;
+                    let start = self
+                        .joined_at_ms
+                        .max(self.first_peer_at_ms.get().unwrap_or(0.0));
+                    let ms = js::now_ms() - start;
                     leptos::logging::log!("record-meet: join to first remote frame {ms:.0} ms");
                     self.ui.first_frame_ms.set(Some(ms));
                 }

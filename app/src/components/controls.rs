@@ -176,7 +176,7 @@ pub fn ControlBar() -> impl IntoView {
                     on:click=move |_| actions::leave(ui)
                 >
                     <span class="icon icon-leave" aria-hidden="true"></span>
-                    "Leave"
+                    <span class="label">"Leave"</span>
                 </button>
             </div>
             <Show when=move || settings_open.get()>

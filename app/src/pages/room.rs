@@ -110,11 +110,13 @@ pub fn CopyLinkButton() -> impl IntoView {
             on:click=on_click
         >
             <span class="icon icon-link" aria-hidden="true"></span>
-            {move || match copied.get() {
-                None => "Copy link",
-                Some(true) => "Link copied",
-                Some(false) => "Copy failed",
-            }}
+            <span class="label">
+                {move || match copied.get() {
+                    None => "Copy link",
+                    Some(true) => "Link copied",
+                    Some(false) => "Copy failed",
+                }}
+            </span>
         </button>
     }
 }

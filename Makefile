@@ -11,7 +11,7 @@ setup:
 
 ## Build the release site (server binary + wasm/JS/CSS in target/site).
 build: setup
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## Serve the release build at http://127.0.0.1:3000 (set LEPTOS_SITE_ADDR to change it).
 run: build

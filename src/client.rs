@@ -1,6 +1,6 @@
 //! Frames a client sends to the server, and the parser that turns untrusted text into them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::raw::RawJson;
@@ -193,20 +193,42 @@ impl ClientMessage {
         }
     }
 
-    /// Builds the text of a relay frame, as the browser client sends it.
-    pub fn relay_text(kind: RelayKind, to: &PeerId, data: &serde_json::Value) -> String {
-        serde_json::json!({"type": kind.as_str(), "to": to, "data": data}).to_string()
+    /// Builds the text of a relay frame, as the browser client sends it. `data_json` must be
+    /// valid JSON (the browser's `JSON.stringify` of a description or candidate); it is written
+    /// as it is, so no JSON value is built.
+    pub fn relay_text(kind: RelayKind, to: &PeerId, data_json: &str) -> String {
+        // Ids only hold `A-Z a-z 0-9 _ -`, so they need no escaping.
+        format!(
+            r#"{{"type":"{}","to":"{to}","data":{data_json}}}"#,
+            kind.as_str()
+        )
     }
 
     /// Builds the text of a chat frame.
     pub fn chat_text(text: &str) -> String {
-        serde_json::json!({"type": "chat", "data": {"text": text}}).to_string()
+        #[derive(Serialize)]
+        struct Text<'a> {
+            text: &'a str,
+        }
+        outgoing("chat", Text { text })
     }
 
     /// Builds the text of a media frame.
     pub fn media_text(state: MediaState) -> String {
-        serde_json::json!({"type": "media", "data": state}).to_string()
+        outgoing("media", state)
     }
+}
+
+/// A client frame with only `type` and `data`.
+fn outgoing<D: Serialize>(kind: &str, data: D) -> String {
+    #[derive(Serialize)]
+    struct Frame<'a, D> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        data: D,
+    }
+    // Plain structs of strings and bools always serialize.
+    serde_json::to_string(&Frame { kind, data }).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -255,7 +277,7 @@ mod tests {
     #[test]
     fn round_trips_the_builders() {
         let to = PeerId::parse("b").unwrap();
-        let text = ClientMessage::relay_text(RelayKind::Ice, &to, &serde_json::json!({"c": 1}));
+        let text = ClientMessage::relay_text(RelayKind::Ice, &to, r#"{"c":1}"#);
         assert!(matches!(
             ClientMessage::parse(&text).unwrap(),
             ClientMessage::Relay {

@@ -58,6 +58,11 @@ impl ErrorCode {
         self as usize
     }
 
+    /// The code for its wire name, e.g. `"room-full"`.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
     /// The code as on the wire, e.g. `"bad-json"`; also the metrics label.
     pub fn as_str(self) -> &'static str {
         match self {

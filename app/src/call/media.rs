@@ -57,12 +57,24 @@ fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
         .map_err(|_| MediaError::Unsupported)
 }
 
-/// The constraint for one kind: `false`, `true`, or a specific device.
-fn constraint(wanted: bool, device_id: &str) -> serde_json::Value {
-    match (wanted, device_id.is_empty()) {
-        (false, _) => serde_json::Value::Bool(false),
-        (true, true) => serde_json::Value::Bool(true),
-        (true, false) => serde_json::json!({"deviceId": {"exact": device_id}}),
+/// The `getUserMedia` constraint for one kind: `false`, `true`, or `{…}` with a device.
+/// Device ids are opaque browser strings, so they are JSON-quoted.
+fn constraint(wanted: bool, device_id: &str, extra: &str) -> String {
+    if !wanted {
+        return "false".to_owned();
+    }
+    let mut fields: Vec<String> = Vec::new();
+    if !extra.is_empty() {
+        fields.push(extra.to_owned());
+    }
+    if !device_id.is_empty() {
+        let quoted = serde_json::to_string(device_id).unwrap_or_else(|_| "\"\"".into());
+        fields.push(format!(r#""deviceId":{{"exact":{quoted}}}"#));
+    }
+    if fields.is_empty() {
+        "true".to_owned()
+    } else {
+        format!("{{{}}}", fields.join(","))
     }
 }
 
@@ -77,20 +89,17 @@ pub async fn open(
     camera_id: &str,
 ) -> Result<MediaStream, MediaError> {
     let devices = media_devices()?;
-    let constraints = serde_json::json!({
-        "audio": constraint(audio, microphone_id),
-        "video": if video {
-            let mut c = serde_json::json!({"width": {"ideal": 1280}, "height": {"ideal": 720}});
-            if !camera_id.is_empty() {
-                c["deviceId"] = serde_json::json!({"exact": camera_id});
-            }
-            c
-        } else {
-            serde_json::Value::Bool(false)
-        },
-    });
-    let constraints = js::parse_json(&constraints.to_string())
-        .map_err(|e| MediaError::Other(js::describe(&e)))?;
+    let constraints = format!(
+        r#"{{"audio":{},"video":{}}}"#,
+        constraint(audio, microphone_id, ""),
+        constraint(
+            video,
+            camera_id,
+            r#""width":{"ideal":1280},"height":{"ideal":720}"#
+        ),
+    );
+    let constraints =
+        js::parse_json(&constraints).map_err(|e| MediaError::Other(js::describe(&e)))?;
     let promise = devices
         .get_user_media_with_constraints(constraints.unchecked_ref())
         .map_err(|e| MediaError::from_js(&e))?;

@@ -349,7 +349,6 @@ impl PeerEvents for Events {
         let (Some(session), Ok(to)) = (self.0.upgrade(), PeerId::parse(to)) else {
             return;
         };
-        let data = serde_json::from_str::<serde_json::Value>(&data).unwrap_or_default();
         session
             .signaling
             .send(ClientMessage::relay_text(kind, &to, &data));

@@ -160,8 +160,7 @@ async fn diagnose(ws_url: &str) -> Ended {
         return Ended::Closed(1006);
     };
     let error = js::get(&body, "error");
-    let code = js::get_string(&error, "code")
-        .and_then(|c| serde_json::from_value::<ErrorCode>(serde_json::Value::String(c)).ok());
+    let code = js::get_string(&error, "code").and_then(|c| ErrorCode::from_wire(&c));
     match code {
         Some(code) => Ended::Refused(code, js::get_string(&error, "message").unwrap_or_default()),
         None => Ended::Closed(1006),

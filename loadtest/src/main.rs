@@ -6,27 +6,36 @@
 //! ```text
 //! loadtest all     --server-bin target/release/server   # everything below, one report
 //! loadtest latency --server-bin … --rate 20000 [--secs 8] [--rooms 500] [--payload 1024]
-//! loadtest idle    --server-bin … --conns 20000
+//! loadtest idle    --server-bin … --conns 19900 [--procs 2]
+//! # any of them with the server pinned to CPU 0 and the tool to CPU 1:
+//! taskset -c 1 loadtest all --server-bin … --server-cpu 0 [--priority -10]
 //! ```
 //!
+//! `--priority` runs the tool and the server in their own scheduler autogroup at that nice
+//! value, so concurrent builds on a shared machine preempt them less; the report shows how
+//! much CPU everything else used during each rate.
+//!
 //! The server is started as a child with the rate limit lifted, and its CPU time and RSS are
-//! read from `/proc/<pid>`. Latency is measured end to end (client send → server → client
-//! receive, one process, one clock), so it includes the client's own scheduling on the same
-//! machine: an upper bound of the server's relay latency.
+//! read from `/proc/<pid>`. Latency is measured twice: end to end (client send → server →
+//! client receive, one process, one clock), which includes the client's own scheduling, and by
+//! the server itself (its `signaling_relay_latency_seconds` histogram, arrival → written to
+//! the recipient's socket, scraped from `/metrics` before and after each rate).
 
 mod client;
+mod idle;
 mod proc;
 mod relay;
+mod scrape;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
-
-/// Most connections the tool opens.
-const MAX_CONNS: usize = 25_000;
+/// Most connections the tool opens (over all its worker processes).
+const MAX_CONNS: usize = 60_000;
+/// Most idle-worker processes.
+const MAX_PROCS: usize = 16;
 /// Longest single measurement.
-const MAX_SECS: u64 = 60;
+pub(crate) const MAX_SECS: u64 = 60;
 /// Port the server child listens on (loopback only).
 const PORT: u16 = 39_471;
 
@@ -39,6 +48,15 @@ struct Args {
     rooms: usize,
     payload: usize,
     conns: usize,
+    /// CPU to pin the server child to (`--server-cpu`).
+    server_cpu: Option<usize>,
+    /// Autogroup nice value to run at (`--priority`), see [`proc::prioritise`].
+    priority: Option<i32>,
+    /// Worker processes holding the idle connections.
+    procs: usize,
+    /// For `idle-worker`: the server to connect to, and the first connection's number.
+    addr: Option<SocketAddr>,
+    first: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,7 +71,12 @@ fn parse_args() -> Result<Args, String> {
         secs: 8,
         rooms: 500,
         payload: 1024,
-        conns: 20_000,
+        conns: 19_900,
+        server_cpu: None,
+        priority: None,
+        procs: 2,
+        addr: None,
+        first: 0,
     };
     while let Some(key) = it.next() {
         let value = it.next().ok_or(format!("{key} needs a value"))?;
@@ -69,6 +92,20 @@ fn parse_args() -> Result<Args, String> {
             "--rooms" => args.rooms = (num()? as usize).clamp(1, MAX_CONNS / 2),
             "--payload" => args.payload = (num()? as usize).clamp(64, 60_000),
             "--conns" => args.conns = (num()? as usize).clamp(1, MAX_CONNS),
+            "--server-cpu" => args.server_cpu = Some(num()? as usize),
+            "--priority" => {
+                let nice: i32 = value.parse().map_err(|_| "--priority: not a number")?;
+                args.priority = Some(nice.clamp(-20, 19));
+            }
+            "--procs" => args.procs = (num()? as usize).clamp(1, MAX_PROCS),
+            "--first" => args.first = (num()? as usize).min(MAX_CONNS),
+            "--addr" => {
+                let addr: SocketAddr = value.parse().map_err(|_| "--addr: not an address")?;
+                if !addr.ip().is_loopback() {
+                    return Err("--addr must be a loopback address".into());
+                }
+                args.addr = Some(addr);
+            }
             _ => return Err(format!("unknown option {key}")),
         }
     }
@@ -85,7 +122,19 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let nofile = proc::raise_nofile(65_536);
-    println!("open-file limit: {nofile} (the server child inherits it)");
+    if args.scenario == "idle-worker" {
+        let Some(addr) = args.addr else {
+            eprintln!("idle-worker needs --addr");
+            return std::process::ExitCode::FAILURE;
+        };
+        let done = idle::worker(addr, args.first, args.conns).await;
+        // Exit at once: a blocking stdin read may still be pending.
+        std::process::exit(i32::from(done.is_err()));
+    }
+    println!("open-file limit: {nofile} per process (the server child inherits it)");
+    if let Some(nice) = args.priority {
+        println!("priority: {}", proc::prioritise(nice));
+    }
     let result = match args.scenario.as_str() {
         "latency" => latency(&args, &[args.rate], false).await,
         "all" => {
@@ -93,7 +142,7 @@ async fn main() -> std::process::ExitCode {
             let ramp = [75_000, 100_000, 150_000];
             let rates: Vec<u64> = fixed.iter().chain(ramp.iter()).copied().collect();
             match latency(&args, &rates, true).await {
-                Ok(()) => idle(&args, &[10_000, 20_000]).await,
+                Ok(()) => idle(&args, &[10_000, args.conns]).await,
                 Err(e) => Err(e),
             }
         }
@@ -109,32 +158,66 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// Relay latency and CPU per message at each rate; with `ramp`, also the highest sustained rate.
+/// Relay latency (end to end and server-side) and CPU per message at each rate; with `ramp`,
+/// also the highest sustained rate.
 async fn latency(args: &Args, rates: &[u64], ramp: bool) -> Result<(), String> {
-    let server = proc::Server::start(&args.server_bin, PORT).map_err(|e| e.to_string())?;
+    let server =
+        proc::Server::start(&args.server_bin, PORT, args.server_cpu).map_err(|e| e.to_string())?;
     let pairs = relay::Pairs::connect(server.addr, args.rooms).await?;
     println!(
-        "\n## relay: {} rooms x 2 peers, {} B payloads, {} s per rate",
-        args.rooms, args.payload, args.secs
+        "\n## relay: {} rooms x 2 peers, {} B payloads, {} s per rate; server CPUs: {}",
+        args.rooms,
+        args.payload,
+        args.secs,
+        args.server_cpu
+            .map_or("not pinned".into(), |c| format!("pinned to {c}")),
     );
-    println!("| offered msg/s | delivered msg/s | p50 | p99 | p99.9 | max | server CPU µs/msg | server CPU % |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| offered msg/s | delivered msg/s | e2e p50 | e2e p99 | e2e p99.9 | e2e max \
+         | server p50 | server p99 | server ≤ 1 ms | server CPU µs/msg | server CPU % \
+         | tool CPU % | others CPU % |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut best = 0;
     for &rate in rates {
+        let hist0 = scrape::Histogram::scrape(server.addr).map_err(|e| e.to_string())?;
         let cpu0 = proc::cpu_time(server.pid()).map_err(|e| e.to_string())?;
+        let tool0 = proc::cpu_time(std::process::id()).map_err(|e| e.to_string())?;
+        let busy0 = proc::machine_busy().map_err(|e| e.to_string())?;
+        let t0 = std::time::Instant::now();
         let run = pairs
             .run(rate, Duration::from_secs(args.secs), args.payload)
             .await;
+        let wall = t0.elapsed().as_secs_f64();
         let cpu = proc::cpu_time(server.pid()).map_err(|e| e.to_string())? - cpu0;
-        let per_msg = cpu.as_secs_f64() * 1e6 / run.delivered.max(1) as f64;
-        let share = cpu.as_secs_f64() * 100.0 / run.elapsed.as_secs_f64();
+        let tool = proc::cpu_time(std::process::id()).map_err(|e| e.to_string())? - tool0;
+        let busy = proc::machine_busy().map_err(|e| e.to_string())? - busy0;
+        // Everything else the machine did meanwhile (other users' builds and browsers), in %
+        // of one core: the measurement is only clean when this stays near 0.
+        let others =
+            (busy.as_secs_f64() - cpu.as_secs_f64() - tool.as_secs_f64()).max(0.0) * 100.0 / wall;
+        let tool_share = tool.as_secs_f64() * 100.0 / wall;
+        let hist = scrape::Histogram::scrape(server.addr)
+            .map_err(|e| e.to_string())?
+            .since(&hist0);
+        // Both over the whole run (warm-up and settling included), like the CPU time: the
+        // histogram counts every frame the server relayed between the two scrapes.
+        let per_msg = cpu.as_secs_f64() * 1e6 / hist.count().max(1) as f64;
+        let share = cpu.as_secs_f64() * 100.0 / wall;
         let rate_got = run.delivered as f64 / run.elapsed.as_secs_f64();
+        let server_q = |q| hist.quantile(q).map_or("-".into(), us);
+        let within = hist
+            .share_within(0.001)
+            .map_or("-".into(), |s| format!("{:.2} %", s * 100.0));
         println!(
-            "| {rate} | {rate_got:.0} | {} | {} | {} | {} | {per_msg:.1} | {share:.0} |",
+            "| {rate} | {rate_got:.0} | {} | {} | {} | {} | {} | {} | {within} | {per_msg:.1} | {share:.0} \
+             | {tool_share:.0} | {others:.0} |",
             us(run.p(0.50)),
             us(run.p(0.99)),
             us(run.p(0.999)),
             us(run.p(1.0)),
+            server_q(0.50),
+            server_q(0.99),
         );
         // Sustained: (almost) everything offered arrived and no backlog built up.
         let sustained = rate_got >= rate as f64 * 0.97 && run.p(0.99) < Duration::from_millis(50);
@@ -146,7 +229,7 @@ async fn latency(args: &Args, rates: &[u64], ramp: bool) -> Result<(), String> {
     }
     if ramp {
         println!(
-            "\nhighest sustained rate: {best} msg/s (delivered >= 97% of offered, p99 < 50 ms)"
+            "\nhighest sustained rate: {best} msg/s (delivered >= 97% of offered, e2e p99 < 50 ms)"
         );
     }
     Ok(())
@@ -161,56 +244,19 @@ fn us(d: Duration) -> String {
     }
 }
 
-/// Connect rate and RSS per idle connection at each count.
+/// Connect rate and RSS per idle connection at each count, the client sockets held by
+/// `--procs` worker processes.
 async fn idle(args: &Args, counts: &[usize]) -> Result<(), String> {
-    let server = proc::Server::start(&args.server_bin, PORT + 1).map_err(|e| e.to_string())?;
+    let server = proc::Server::start(&args.server_bin, PORT + 1, args.server_cpu)
+        .map_err(|e| e.to_string())?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let base = proc::rss_kib(server.pid()).map_err(|e| e.to_string())?;
     println!("\n## idle connections (rooms of 2; server RSS before: {base} KiB)");
-    println!("| connections | connect rate /s | server RSS KiB | RSS per connection |");
-    println!("| --- | --- | --- | --- |");
-    let mut held = Vec::new();
-    for &count in counts {
-        let start = held.len();
-        let t0 = Instant::now();
-        let opened = open_many(server.addr, start, count.saturating_sub(start)).await?;
-        let took = t0.elapsed();
-        held.extend(opened);
-        // Let allocator and kernel settle before reading RSS.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let rss = proc::rss_kib(server.pid()).map_err(|e| e.to_string())?;
-        let per = (rss.saturating_sub(base)) as f64 * 1024.0 / held.len() as f64;
-        println!(
-            "| {} | {:.0} | {rss} | {:.1} KiB |",
-            held.len(),
-            (count - start) as f64 / took.as_secs_f64(),
-            per / 1024.0
-        );
-    }
-    drop(held);
-    Ok(())
-}
-
-/// Opens `count` idle clients (numbered from `first`), 256 handshakes at a time.
-async fn open_many(
-    addr: SocketAddr,
-    first: usize,
-    count: usize,
-) -> Result<Vec<client::Ws>, String> {
-    let deadline = Instant::now() + Duration::from_secs(MAX_SECS);
-    let results: Vec<_> = stream::iter(first..first + count)
-        .map(|n| async move {
-            let room = format!("idle-{}", n / 2);
-            let peer = format!("p{}", n % 2);
-            client::connect(addr, &room, &peer, n).await
-        })
-        .buffer_unordered(256)
-        .take_while(|_| std::future::ready(Instant::now() < deadline))
-        .collect()
-        .await;
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        out.push(r.map_err(|e| format!("connect: {e}"))?);
-    }
-    Ok(out)
+    println!("| connections | client processes | connect rate /s | server RSS KiB | RSS per connection |");
+    println!("| --- | --- | --- | --- | --- |");
+    let counts = counts.to_vec();
+    let procs = args.procs;
+    tokio::task::spawn_blocking(move || idle::measure(&server, &counts, procs, base))
+        .await
+        .map_err(|e| e.to_string())?
 }

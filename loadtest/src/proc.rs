@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,31 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
         .map(|f| f.parse::<f64>().unwrap_or(0.0))
         .sum();
     Ok(Duration::from_secs_f64(ticks / ticks_per_sec()))
+}
+
+/// CPU time all processes of the machine spent busy so far (everything in `/proc/stat`'s `cpu`
+/// line but idle and iowait), so a report can say how much of the machine others used while it
+/// measured.
+pub fn machine_busy() -> io::Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .ok_or_else(|| io::Error::other("no cpu line"))?;
+    let ticks: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let busy: f64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    Ok(Duration::from_secs_f64(busy / ticks_per_sec()))
 }
 
 /// Resident set size of `pid`, in KiB.
@@ -72,6 +98,40 @@ pub fn raise_nofile(want: u64) -> u64 {
     lim.rlim_cur
 }
 
+/// Restricts the calling process (and the threads and children it starts later) to CPU `cpu`.
+///
+/// # Errors
+/// The CPU does not exist or is not allowed here.
+pub fn pin_to(cpu: usize) -> io::Result<()> {
+    // SAFETY: `set` is a plain bit set on the stack; sched_setaffinity only reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Gives this process (and the server child it starts afterwards) scheduling priority over
+/// the rest of a shared machine for the length of the run: a new session, hence a new
+/// scheduler autogroup (Linux groups by session and shares the CPU between groups, so a plain
+/// `nice` would only rank our own threads against each other), whose nice value is set to
+/// `nice`. Only this tool's session is affected, and it ends with the tool. Returns what was
+/// done, for the report.
+pub fn prioritise(nice: i32) -> String {
+    // SAFETY: plain syscalls without pointers.
+    let leader = unsafe { libc::setsid() != -1 || libc::getsid(0) == libc::getpid() };
+    if !leader {
+        return "not raised (cannot start a session: run the tool under `setsid`)".into();
+    }
+    match std::fs::write("/proc/self/autogroup", nice.to_string()) {
+        Ok(()) => format!("own scheduler autogroup at nice {nice}"),
+        Err(e) => format!("not raised ({e})"),
+    }
+}
+
 /// A server child process, killed when dropped.
 pub struct Server {
     /// The child.
@@ -82,10 +142,19 @@ pub struct Server {
 
 impl Server {
     /// Starts `bin` on 127.0.0.1:`port` with limits suited to load (rate limit off, queues and
-    /// connection limit large), and waits until it accepts connections.
-    pub fn start(bin: &str, port: u16) -> io::Result<Self> {
+    /// connection limit large), pinned to CPU `cpu` if given (what `taskset -c` does, so the
+    /// server's runtime sizes itself to that one core), and waits until it accepts connections.
+    pub fn start(bin: &str, port: u16, cpu: Option<usize>) -> io::Result<Self> {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(cpu) = cpu {
+            // SAFETY: between fork and exec only async-signal-safe work happens here: a
+            // stack-local bit set and one syscall.
+            unsafe {
+                command.pre_exec(move || pin_to(cpu));
+            }
+        }
+        let child = command
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("RECORD_MEET_RATE_PER_SEC", "1000000")
             .env("RECORD_MEET_RATE_BURST", "1000000")

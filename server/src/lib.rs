@@ -20,6 +20,7 @@ pub mod telemetry;
 use std::io;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +46,14 @@ pub async fn run(
     let tracker = state.signaling.tracker.clone();
     let app = router(state);
     tracing::info!(%addr, "listening on http://{addr}");
+    // Without TCP_NODELAY, Nagle's algorithm holds back each small frame written while an
+    // earlier one is unacknowledged, and the receiver delays its ACK (40-200 ms on Linux): a
+    // relay then waits for a timer instead of a peer. Signaling frames must leave at once.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await;

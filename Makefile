@@ -20,6 +20,7 @@ run: build
 
 ## Everything CI runs: formatting, lints, Rust tests, browser tests.
 test: setup lint test-rust test-e2e
+	scripts/test-summary.py
 
 lint:
 	cargo fmt --all -- --check
@@ -27,7 +28,8 @@ lint:
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 test-rust:
-	cargo test --workspace
+	mkdir -p target
+	cargo test --workspace 2>&1 | tee target/test-rust.log
 
 ## Playwright against the release build, inside a loopback-only network namespace.
 test-e2e: build

@@ -12,7 +12,8 @@ export default defineConfig({
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  reporter: [["list"]],
+  // The JSON report feeds the one-line total that `make test` prints last.
+  reporter: [["list"], ["json", { outputFile: "../target/e2e-results.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     permissions: ["camera", "microphone"],

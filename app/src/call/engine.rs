@@ -146,10 +146,6 @@ pub fn join(ui: CallUi) {
     let name = ui.name.get_untracked().trim().to_owned();
     js::save(false, NAME_KEY, &name);
     js::save(true, &joined_key(&ui.room.get_value()), "1");
-    ui.phase.set(Phase::Joining);
-    ui.chat.set(Vec::new());
-    ui.unread.set(0);
-    ui.first_frame_ms.set(None);
     let Some(location) = web_sys::window().map(|w| w.location()) else {
         return;
     };
@@ -160,8 +156,19 @@ pub fn join(ui: CallUi) {
     };
     let host = location.host().unwrap_or_default();
     let base = format!("{scheme}://{host}/ws/{}", ui.room.get_value());
+    ui.chat.set(Vec::new());
+    ui.unread.set(0);
+    ui.first_frame_ms.set(None);
     let session = Session::start(ui, base, local_stream());
     ENGINE.with(|e| e.borrow_mut().session = Some(session));
+    // Connect first, re-render after: the session's task (queued just before this one) opens
+    // the socket, then the stage switches to the call view, which takes the main thread for
+    // tens of milliseconds.
+    spawn_local(async move {
+        if ui.phase.get_untracked() == Phase::Lobby {
+            ui.phase.set(Phase::Joining);
+        }
+    });
 }
 
 /// Leaves the call: closes every connection and the signaling socket, turns the devices off.

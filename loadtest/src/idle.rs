@@ -33,15 +33,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // Closing stdin tells the worker to drop its sockets and exit.
         drop(self.child.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        proc::reap(&mut self.child, Duration::from_secs(10));
     }
 }
 

@@ -5,46 +5,61 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::state::{CallUi, Device};
 
-/// Microphone on/off. Shortcut: M.
-#[component]
-pub fn MicToggle() -> impl IntoView {
-    let ui = expect_context::<CallUi>();
-    let on = move || ui.mic_on.get() && ui.has_mic.get();
-    view! {
-        <button
-            type="button"
-            class="round-button"
-            class:off=move || !on()
-            data-testid="toggle-mic"
-            aria-pressed=move || on().to_string()
-            aria-label=move || if on() { "Turn microphone off (M)" } else { "Turn microphone on (M)" }
-            title=move || if on() { "Turn microphone off (M)" } else { "Turn microphone on (M)" }
-            disabled=move || !ui.has_mic.get()
-            on:click=move |_| actions::set_mic(ui, !ui.mic_on.get_untracked())
-        >
-            <span class="icon" class:icon-mic=on class:icon-mic-off=move || !on() aria-hidden="true"></span>
-        </button>
-    }
+/// The local device a toggle switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    /// The microphone (shortcut M).
+    Mic,
+    /// The camera (shortcut V).
+    Camera,
 }
 
-/// Camera on/off. Shortcut: V.
+/// Turns the microphone or the camera on and off; disabled when there is no such device.
 #[component]
-pub fn CameraToggle() -> impl IntoView {
+pub fn DeviceToggle(kind: Toggle) -> impl IntoView {
     let ui = expect_context::<CallUi>();
-    let on = move || ui.camera_on.get() && ui.has_camera.get();
+    let (wanted, present, noun, key, testid, icon_on, icon_off) = match kind {
+        Toggle::Mic => (
+            ui.mic_on,
+            ui.has_mic,
+            "microphone",
+            "M",
+            "toggle-mic",
+            "icon-mic",
+            "icon-mic-off",
+        ),
+        Toggle::Camera => (
+            ui.camera_on,
+            ui.has_camera,
+            "camera",
+            "V",
+            "toggle-camera",
+            "icon-video",
+            "icon-video-off",
+        ),
+    };
+    let on = move || wanted.get() && present.get();
+    let label = move || format!("Turn {noun} {} ({key})", if on() { "off" } else { "on" });
+    let toggle = move |_| {
+        let next = !wanted.get_untracked();
+        match kind {
+            Toggle::Mic => actions::set_mic(ui, next),
+            Toggle::Camera => actions::set_camera(ui, next),
+        }
+    };
     view! {
         <button
             type="button"
             class="round-button"
             class:off=move || !on()
-            data-testid="toggle-camera"
+            data-testid=testid
             aria-pressed=move || on().to_string()
-            aria-label=move || if on() { "Turn camera off (V)" } else { "Turn camera on (V)" }
-            title=move || if on() { "Turn camera off (V)" } else { "Turn camera on (V)" }
-            disabled=move || !ui.has_camera.get()
-            on:click=move |_| actions::set_camera(ui, !ui.camera_on.get_untracked())
+            aria-label=label
+            title=label
+            disabled=move || !present.get()
+            on:click=toggle
         >
-            <span class="icon" class:icon-video=on class:icon-video-off=move || !on() aria-hidden="true"></span>
+            <span class=move || format!("icon {}", if on() { icon_on } else { icon_off }) aria-hidden="true"></span>
         </button>
     }
 }
@@ -122,8 +137,8 @@ pub fn ControlBar() -> impl IntoView {
     view! {
         <div class="control-bar" role="toolbar" aria-label="Call controls">
             <div class="control-group">
-                <MicToggle/>
-                <CameraToggle/>
+                <DeviceToggle kind=Toggle::Mic/>
+                <DeviceToggle kind=Toggle::Camera/>
                 <button
                     type="button"
                     class="round-button"

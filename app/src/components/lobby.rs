@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::controls::{CameraToggle, DeviceSelects, MicToggle};
+use super::controls::{DeviceSelects, DeviceToggle, Toggle};
 use super::video::{Source, StreamVideo};
 use crate::actions;
 use crate::state::CallUi;
@@ -42,8 +42,8 @@ pub fn Lobby() -> impl IntoView {
                     </div>
                 </Show>
                 <div class="preview-controls">
-                    <MicToggle/>
-                    <CameraToggle/>
+                    <DeviceToggle kind=Toggle::Mic/>
+                    <DeviceToggle kind=Toggle::Camera/>
                 </div>
             </div>
             <form class="lobby-panel" on:submit=join>

@@ -1,6 +1,6 @@
 //! The record-meet signaling protocol.
 //!
-//! This crate is the contract of `shared/PROTOCOL.md` in types: the server parses every frame a
+//! This crate is the contract of `docs/PROTOCOL.md` in types: the server parses every frame a
 //! client sends with [`ClientMessage::parse`] and writes every frame with [`ServerMessage`]; the
 //! browser client does the reverse. It depends on serde only, so it compiles for the server and
 //! for `wasm32-unknown-unknown` alike.

@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build run test lint test-rust test-e2e screenshots
+.PHONY: setup build run test lint test-rust test-e2e screenshots fuzz
 
 ## Install what is missing (idempotent; seconds on a ready machine).
 setup:
@@ -34,3 +34,7 @@ test-rust:
 ## Playwright against the release build, inside a loopback-only network namespace.
 test-e2e: build
 	scripts/e2e.sh
+
+## Fuzz the protocol parser for 10 million inputs (FUZZ_RUNS to change); not part of `make test`.
+fuzz:
+	scripts/fuzz.sh

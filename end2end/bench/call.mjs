@@ -2,6 +2,9 @@
 //   1. join → first remote frame: a second person clicks Join in a room where a first person is
 //      already in the call; time from the click to the first decoded remote video frame
 //      (RTCPeerConnection.getStats framesDecoded > 0), polled every 5 ms inside the page.
+//      Runs alternate between our client and the floor (bench/floor.html, a minimal plain-JS
+//      client of the same protocol on the same server and browser), so both medians and their
+//      ratio come from the same run.
 //   2. first-load transfer size of the room page: HTML + JS + wasm + CSS as sent with brotli.
 // Run with scripts/bench-call.sh (it builds, and runs this inside a loopback-only namespace).
 import { chromium } from "playwright";
@@ -9,6 +12,7 @@ import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
@@ -61,12 +65,39 @@ async function firstLoad() {
   return rows;
 }
 
+const FLOOR_HTML = readFileSync(path.join(ROOT, "end2end/bench/floor.html"), "utf8");
+
 async function person(browser) {
   const context = await browser.newContext({ permissions: ["camera", "microphone"] });
   await context.addInitScript(RECORD);
+  // The floor client is served on the server's own origin (so the Origin check passes) without
+  // the product ever serving it.
+  await context.route(`${BASE}/bench-floor*`, (route) =>
+    route.fulfill({ body: FLOOR_HTML, contentType: "text/html; charset=utf-8" }),
+  );
   const page = await context.newPage();
   return { context, page };
 }
+
+const CLIENTS = {
+  ours: {
+    async open(page, room) {
+      await openLobby(page, room);
+    },
+    async joined(page) {
+      await page.locator("[data-phase=in-call]").waitFor();
+    },
+  },
+  floor: {
+    async open(page, room) {
+      await page.goto(`${BASE}/bench-floor?room=${room}`);
+      await page.waitForFunction(() => !document.querySelector("#join").disabled);
+    },
+    async joined(page) {
+      await page.locator("body[data-joined=true]").waitFor({ state: "attached" });
+    },
+  },
+};
 
 async function openLobby(page, room) {
   await page.goto(`${BASE}/room/${room}`);
@@ -76,17 +107,17 @@ async function openLobby(page, room) {
   await page.waitForFunction(() => !document.querySelector("[data-testid=join]").disabled);
 }
 
-async function joinToFirstFrame(browser, run) {
+async function joinToFirstFrame(browser, client, run) {
   const room = `bench${Date.now().toString(36)}${run}`;
   const a = await person(browser);
   const b = await person(browser);
-  await openLobby(a.page, room);
-  await a.page.getByTestId("join").click();
-  await a.page.locator("[data-phase=in-call]").waitFor();
-  await openLobby(b.page, room);
+  await client.open(a.page, room);
+  await a.page.locator("[data-testid=join], #join").first().click();
+  await client.joined(a.page);
+  await client.open(b.page, room);
   const ms = await b.page.evaluate(async () => {
     const start = performance.now();
-    document.querySelector("[data-testid=join]").click();
+    document.querySelector("[data-testid=join], #join").click();
     for (;;) {
       for (const pc of window.__pcs) {
         const stats = await pc.getStats();
@@ -118,11 +149,15 @@ try {
     executablePath: "/usr/bin/chromium",
     args: ["--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic"],
   });
-  const times = [];
-  await joinToFirstFrame(browser, "warmup");
-  for (let i = 0; i < RUNS; i++) times.push(await joinToFirstFrame(browser, i));
+  const times = { ours: [], floor: [] };
+  await joinToFirstFrame(browser, CLIENTS.ours, "warmup");
+  await joinToFirstFrame(browser, CLIENTS.floor, "warmupf");
+  for (let i = 0; i < RUNS; i++) {
+    // Alternate which goes first, so neither always runs on a machine the other just warmed.
+    const order = i % 2 === 0 ? ["ours", "floor"] : ["floor", "ours"];
+    for (const name of order) times[name].push(await joinToFirstFrame(browser, CLIENTS[name], `${name}${i}`));
+  }
   await browser.close();
-  const ok = times.filter((t) => t >= 0).sort((x, y) => x - y);
   console.log("first load (bytes on the wire, brotli accepted):");
   let total = 0;
   for (const r of load) {
@@ -130,8 +165,14 @@ try {
     console.log(`  ${r.url.padEnd(40)} ${String(r.bytes).padStart(8)} B  ${r.encoding}`);
   }
   console.log(`  total ${(total / 1024).toFixed(1)} KiB`);
-  console.log(`join -> first remote frame over ${ok.length}/${times.length} runs (ms): ${times.map((t) => t.toFixed(0)).join(" ")}`);
-  console.log(`  median ${percentile(ok, 50).toFixed(0)} ms, p90 ${percentile(ok, 90).toFixed(0)} ms`);
+  const medians = {};
+  for (const [name, all] of Object.entries(times)) {
+    const ok = all.filter((t) => t >= 0).sort((x, y) => x - y);
+    medians[name] = percentile(ok, 50);
+    console.log(`join -> first remote frame, ${name}, ${ok.length}/${all.length} runs (ms): ${all.map((t) => t.toFixed(0)).join(" ")}`);
+    console.log(`  median ${percentile(ok, 50).toFixed(0)} ms, p90 ${percentile(ok, 90).toFixed(0)} ms`);
+  }
+  console.log(`ours / floor (medians): ${(medians.ours / medians.floor).toFixed(2)}`);
 } finally {
   server.kill("SIGTERM");
 }

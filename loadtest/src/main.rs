@@ -7,6 +7,7 @@
 //! loadtest all     --server-bin target/release/server   # everything below, one report
 //! loadtest latency --server-bin … --rate 20000 [--secs 8] [--rooms 500] [--payload 1024]
 //! loadtest idle    --server-bin … --conns 19900 [--procs 2]
+//! loadtest churn   --server-bin … [--secs 8] [--rooms 200]   # vs the floor relay, same run
 //! # any of them with the server pinned to CPU 0 and the tool to CPU 1:
 //! taskset -c 1 loadtest all --server-bin … --server-cpu 0 [--priority -10]
 //! ```
@@ -21,7 +22,9 @@
 //! the server itself (its `signaling_relay_latency_seconds` histogram, arrival → written to
 //! the recipient's socket, scraped from `/metrics` before and after each rate).
 
+mod churn;
 mod client;
+mod floor;
 mod idle;
 mod proc;
 mod relay;
@@ -63,7 +66,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let scenario = it
         .next()
-        .ok_or("usage: loadtest <all|latency|idle> --server-bin PATH …")?;
+        .ok_or("usage: loadtest <all|latency|idle|churn> --server-bin PATH …")?;
     let mut args = Args {
         scenario,
         server_bin: "target/release/server".into(),
@@ -131,6 +134,16 @@ async fn main() -> std::process::ExitCode {
         // Exit at once: a blocking stdin read may still be pending.
         std::process::exit(i32::from(done.is_err()));
     }
+    if args.scenario == "floor-server" {
+        let Some(addr) = args.addr else {
+            eprintln!("floor-server needs --addr");
+            return std::process::ExitCode::FAILURE;
+        };
+        if let Err(e) = floor::serve(addr).await {
+            eprintln!("floor-server: {e}");
+        }
+        return std::process::ExitCode::FAILURE;
+    }
     println!("open-file limit: {nofile} per process (the server child inherits it)");
     if let Some(nice) = args.priority {
         println!("priority: {}", proc::prioritise(nice));
@@ -147,6 +160,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
         "idle" => idle(&args, &[args.conns]).await,
+        "churn" => churn(&args).await,
         other => Err(format!("unknown scenario {other}")),
     };
     match result {
@@ -259,4 +273,61 @@ async fn idle(args: &Args, counts: &[usize]) -> Result<(), String> {
     tokio::task::spawn_blocking(move || idle::measure(&server, &counts, procs, base))
         .await
         .map_err(|e| e.to_string())?
+}
+
+/// Join/leave churn against the real server and against the floor relay (this tool's own
+/// `floor-server`), alternating twice, each for `--secs` with `--rooms` rooms at once.
+async fn churn(args: &Args) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let me = me.to_string_lossy();
+    println!(
+        "\n## churn: {} rooms, a pair joining and leaving in each, {} s per run",
+        args.rooms, args.secs
+    );
+    println!("| server | joins/s | inverted joins | failed rounds | server CPU µs/join |");
+    println!("| --- | --- | --- | --- | --- |");
+    let mut totals = [(0.0f64, 0u32); 2];
+    for run in 0..4 {
+        let floor = run % 2 == 1;
+        let server = if floor {
+            proc::Server::start_with(
+                &me,
+                &["floor-server", "--addr", "{addr}"],
+                PORT + 3,
+                args.server_cpu,
+            )
+        } else {
+            proc::Server::start(&args.server_bin, PORT + 2, args.server_cpu)
+        }
+        .map_err(|e| e.to_string())?;
+        let cpu0 = proc::cpu_time(server.pid()).map_err(|e| e.to_string())?;
+        let out = churn::run(
+            server.addr,
+            args.rooms,
+            Duration::from_secs(args.secs),
+            &run.to_string(),
+        )
+        .await;
+        let cpu = proc::cpu_time(server.pid()).map_err(|e| e.to_string())? - cpu0;
+        let rate = out.joins as f64 / out.elapsed.as_secs_f64();
+        let per_join = cpu.as_secs_f64() * 1e6 / out.joins.max(1) as f64;
+        let name = if floor {
+            "floor (tokio-tungstenite relay)"
+        } else {
+            "record-meet"
+        };
+        println!(
+            "| {name} | {rate:.0} | {} | {} | {per_join:.0} |",
+            out.inverted, out.failed
+        );
+        totals[usize::from(floor)].0 += rate;
+        totals[usize::from(floor)].1 += 1;
+    }
+    let ours = totals[0].0 / f64::from(totals[0].1);
+    let floor = totals[1].0 / f64::from(totals[1].1);
+    println!(
+        "\nchurn throughput, record-meet / floor: {:.2} ({ours:.0} vs {floor:.0} joins/s)",
+        ours / floor
+    );
+    Ok(())
 }

@@ -145,8 +145,15 @@ impl Server {
     /// connection limit large), pinned to CPU `cpu` if given (what `taskset -c` does, so the
     /// server's runtime sizes itself to that one core), and waits until it accepts connections.
     pub fn start(bin: &str, port: u16, cpu: Option<usize>) -> io::Result<Self> {
+        Self::start_with(bin, &[], port, cpu)
+    }
+
+    /// Like [`Server::start`], with extra command-line arguments (`{addr}` in one is replaced by
+    /// the listening address): how the churn benchmark starts its floor relay, this tool itself.
+    pub fn start_with(bin: &str, args: &[&str], port: u16, cpu: Option<usize>) -> io::Result<Self> {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut command = Command::new(bin);
+        command.args(args.iter().map(|a| a.replace("{addr}", &addr.to_string())));
         if let Some(cpu) = cpu {
             // SAFETY: between fork and exec only async-signal-safe work happens here: a
             // stack-local bit set and one syscall.

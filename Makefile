@@ -27,9 +27,17 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# The signaling suite runs three times: in memory, on one node with Redis, and on three nodes
+# behind haproxy. The connection limit is per node, so its test is single-node only.
+SIGNALING_SUITE := --test signaling_join --test signaling_frames --test signaling_ops --test signaling_refusal_get \
+  --test signaling_order
+
 test-rust:
 	mkdir -p target
 	cargo test --workspace 2>&1 | tee target/test-rust.log
+	RECORD_MEET_TEST_BACKEND=redis cargo test -p server $(SIGNALING_SUITE) 2>&1 | tee -a target/test-rust.log
+	RECORD_MEET_TEST_BACKEND=cluster cargo test -p server $(SIGNALING_SUITE) -- \
+	  --skip connections_beyond_the_limit_get_503 2>&1 | tee -a target/test-rust.log
 
 ## Playwright against the release build, inside a loopback-only network namespace.
 test-e2e: build

@@ -7,6 +7,7 @@
 //! loadtest all     --server-bin target/release/server   # everything below, one report
 //! loadtest latency --server-bin … --rate 20000 [--secs 8] [--rooms 500] [--payload 1024]
 //! loadtest idle    --server-bin … --conns 19900 [--procs 2]
+//! loadtest engines --server-bin … [--redis-bin redis-server] [--rate 5000]  # memory vs Redis
 //! # any of them with the server pinned to CPU 0 and the tool to CPU 1:
 //! taskset -c 1 loadtest all --server-bin … --server-cpu 0 [--priority -10]
 //! ```
@@ -22,6 +23,7 @@
 //! the recipient's socket, scraped from `/metrics` before and after each rate).
 
 mod client;
+mod engines;
 mod idle;
 mod proc;
 mod relay;
@@ -40,9 +42,11 @@ pub(crate) const MAX_SECS: u64 = 60;
 const PORT: u16 = 39_471;
 
 /// Command-line options (hand-parsed: `--key value`).
-struct Args {
+pub(crate) struct Args {
     scenario: String,
     server_bin: String,
+    /// `redis-server` for the `engines` scenario.
+    redis_bin: String,
     rate: u64,
     secs: u64,
     rooms: usize,
@@ -67,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         scenario,
         server_bin: "target/release/server".into(),
+        redis_bin: "redis-server".into(),
         rate: 20_000,
         secs: 8,
         rooms: 500,
@@ -87,6 +92,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match key.as_str() {
             "--server-bin" => args.server_bin = value.clone(),
+            "--redis-bin" => args.redis_bin = value.clone(),
             "--rate" => args.rate = num()?,
             "--secs" => args.secs = num()?.clamp(1, MAX_SECS),
             "--rooms" => args.rooms = (num()? as usize).clamp(1, MAX_CONNS / 2),
@@ -147,6 +153,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
         "idle" => idle(&args, &[args.conns]).await,
+        "engines" => engines::run(&args).await,
         other => Err(format!("unknown scenario {other}")),
     };
     match result {
@@ -236,7 +243,7 @@ async fn latency(args: &Args, rates: &[u64], ramp: bool) -> Result<(), String> {
 }
 
 /// Formats a duration in µs or ms.
-fn us(d: Duration) -> String {
+pub(crate) fn us(d: Duration) -> String {
     if d < Duration::from_millis(10) {
         format!("{} µs", d.as_micros())
     } else {

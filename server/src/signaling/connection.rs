@@ -322,8 +322,15 @@ fn parse(
 /// A parsed frame waiting for the engine, with the time it arrived.
 type Op = (ClientMessage, Instant);
 
+/// Frames whose engine calls may be in flight at once. Below 30, `join_all` polls its futures
+/// in order, so the calls leave in the order the frames came.
+const MAX_IN_FLIGHT: usize = 24;
+
 /// Runs a remote engine's calls for one connection in the order the frames came, so the reader
-/// never waits on a round trip (and a rate limit is applied to frames as they arrive).
+/// never waits on a round trip (and a rate limit is applied to frames as they arrive). Calls
+/// that are queued together are pipelined: each is sent on its first poll, in order, over the
+/// engine's single connection, so they reach the engine in order without waiting for each
+/// other's answers.
 async fn run_ops(
     mut ops: mpsc::Receiver<Op>,
     conn: ConnHandle,
@@ -331,8 +338,19 @@ async fn run_ops(
     peer: PeerId,
     sig: Arc<Signaling>,
 ) {
-    while let Some((msg, received)) = ops.recv().await {
-        apply(msg, received, &conn, &room, &peer, &sig).await;
+    let mut batch = Vec::with_capacity(MAX_IN_FLIGHT);
+    while let Some(first) = ops.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_IN_FLIGHT {
+            match ops.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let calls = batch
+            .drain(..)
+            .map(|(msg, received)| apply(msg, received, &conn, &room, &peer, &sig));
+        futures_util::future::join_all(calls).await;
     }
 }
 

@@ -27,9 +27,21 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# The signaling suite runs three times: in memory, on one node with Redis, and on three nodes
+# behind haproxy. The connection limit is per node, so its test is single-node only.
+SIGNALING_SUITE := --test signaling_join --test signaling_frames --test signaling_ops --test signaling_refusal_get \
+  --test signaling_order
+
+# The tests start real processes (servers, redis-server, haproxy, coturn): they run in a network
+# namespace with only loopback, built first outside it so cargo never needs the network inside.
 test-rust:
 	mkdir -p target
-	cargo test --workspace 2>&1 | tee target/test-rust.log
+	cargo test --workspace --no-run
+	scripts/netns.sh cargo test --offline --workspace 2>&1 | tee target/test-rust.log
+	RECORD_MEET_TEST_BACKEND=redis scripts/netns.sh cargo test --offline -p server $(SIGNALING_SUITE) \
+	  2>&1 | tee -a target/test-rust.log
+	RECORD_MEET_TEST_BACKEND=cluster scripts/netns.sh cargo test --offline -p server $(SIGNALING_SUITE) -- \
+	  --skip connections_beyond_the_limit_get_503 2>&1 | tee -a target/test-rust.log
 
 ## Playwright against the release build, inside a loopback-only network namespace.
 test-e2e: build

@@ -61,6 +61,14 @@ if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux
 fi
 
+# redis-server and haproxy: the shared-rooms tests start their own (never the system services)
+# to run the signaling suite on one node with Redis and on three nodes behind a balancer.
+if ! command -v redis-server >/dev/null || ! [ -x /usr/sbin/haproxy ]; then
+  log "installing redis-server and haproxy from apt"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server haproxy
+fi
+
 # Playwright and its test runner; no browser download.
 stamp=end2end/node_modules/.setup-stamp
 lock_sum=$(sha256sum end2end/package-lock.json | cut -d' ' -f1)

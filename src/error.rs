@@ -34,11 +34,14 @@ pub enum ErrorCode {
     BadRequest,
     /// The server holds as many connections as it is configured for (HTTP 503).
     ServerFull,
+    /// The server cannot reach the store it shares rooms through; try again shortly (HTTP 503,
+    /// or an `error` frame for a frame that could not be delivered).
+    Unavailable,
 }
 
 impl ErrorCode {
     /// Every code, in a fixed order: the metrics keep one counter per entry.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadJson,
         ErrorCode::BadEnvelope,
         ErrorCode::UnknownType,
@@ -51,6 +54,7 @@ impl ErrorCode {
         ErrorCode::ForbiddenOrigin,
         ErrorCode::BadRequest,
         ErrorCode::ServerFull,
+        ErrorCode::Unavailable,
     ];
 
     /// The position of this code in [`ErrorCode::ALL`].
@@ -78,6 +82,7 @@ impl ErrorCode {
             ErrorCode::ForbiddenOrigin => "forbidden-origin",
             ErrorCode::BadRequest => "bad-request",
             ErrorCode::ServerFull => "server-full",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 }
@@ -96,6 +101,9 @@ pub enum CloseCode {
     GoingAway = 1001,
     /// A frame was larger than the limit.
     TooLarge = 1009,
+    /// Reconnect and resume: this node is going away or lost the shared store, or the socket
+    /// missed frames it can only recover through a fresh `welcome`.
+    Reconnect = 1012,
     /// The connection's outbound queue overflowed: it did not read fast enough.
     SlowConsumer = 4008,
     /// The same peer resumed its session on a new socket.
@@ -115,6 +123,7 @@ impl CloseCode {
         Some(match code {
             1001 => CloseCode::GoingAway,
             1009 => CloseCode::TooLarge,
+            1012 => CloseCode::Reconnect,
             4008 => CloseCode::SlowConsumer,
             4009 => CloseCode::Replaced,
             4029 => CloseCode::RateLimited,
@@ -136,7 +145,7 @@ mod tests {
                 format!("\"{}\"", code.as_str())
             );
         }
-        for code in [1001, 1009, 4008, 4009, 4029] {
+        for code in [1001, 1009, 1012, 4008, 4009, 4029] {
             assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
         }
     }

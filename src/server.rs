@@ -48,6 +48,16 @@ pub struct Welcome {
     /// ICE servers for `RTCPeerConnection`.
     #[serde(rename = "iceServers")]
     pub ice_servers: Vec<IceServer>,
+    /// The server node that serves this session: with several instances behind a balancer,
+    /// tells a test or a person reading logs where the socket landed. Opaque; empty from a
+    /// server that does not say.
+    #[serde(default)]
+    pub node: String,
+    /// With several nodes: the number of the last frame this `welcome` accounts for. Every later
+    /// frame to this session (all but `welcome` and `error`) counts one up from here; a client
+    /// that resumes with `last=<count>` gets what it missed replayed. Absent from a single node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 /// The `data` of a broadcast `chat`.
@@ -356,8 +366,11 @@ mod tests {
                 username: None,
                 credential: None,
             }],
+            node: "n1".into(),
+            seq: None,
         }));
         assert_eq!(v["data"]["iceServers"][0]["urls"][0], "stun:127.0.0.1:3478");
+        assert_eq!(v["data"]["node"], "n1");
         let v = round_trip(ServerMessage::Chat {
             from: peer("a"),
             message: ChatMessage {

@@ -8,6 +8,7 @@
 //! loadtest latency --server-bin … --rate 20000 [--secs 8] [--rooms 500] [--payload 1024]
 //! loadtest idle    --server-bin … --conns 19900 [--procs 2]
 //! loadtest churn   --server-bin … [--secs 8] [--rooms 200]   # vs the floor relay, same run
+//! loadtest engines --server-bin … [--redis-bin redis-server] [--rate 5000]  # memory vs Redis
 //! # any of them with the server pinned to CPU 0 and the tool to CPU 1:
 //! taskset -c 1 loadtest all --server-bin … --server-cpu 0 [--priority -10]
 //! ```
@@ -24,6 +25,7 @@
 
 mod churn;
 mod client;
+mod engines;
 mod floor;
 mod idle;
 mod proc;
@@ -43,9 +45,11 @@ pub(crate) const MAX_SECS: u64 = 60;
 const PORT: u16 = 39_471;
 
 /// Command-line options (hand-parsed: `--key value`).
-struct Args {
+pub(crate) struct Args {
     scenario: String,
     server_bin: String,
+    /// `redis-server` for the `engines` scenario.
+    redis_bin: String,
     rate: u64,
     secs: u64,
     rooms: usize,
@@ -66,10 +70,11 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let scenario = it
         .next()
-        .ok_or("usage: loadtest <all|latency|idle|churn> --server-bin PATH …")?;
+        .ok_or("usage: loadtest <all|latency|idle|churn|engines> --server-bin PATH …")?;
     let mut args = Args {
         scenario,
         server_bin: "target/release/server".into(),
+        redis_bin: "redis-server".into(),
         rate: 20_000,
         secs: 8,
         rooms: 500,
@@ -90,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match key.as_str() {
             "--server-bin" => args.server_bin = value.clone(),
+            "--redis-bin" => args.redis_bin = value.clone(),
             "--rate" => args.rate = num()?,
             "--secs" => args.secs = num()?.clamp(1, MAX_SECS),
             "--rooms" => args.rooms = (num()? as usize).clamp(1, MAX_CONNS / 2),
@@ -161,6 +167,7 @@ async fn main() -> std::process::ExitCode {
         }
         "idle" => idle(&args, &[args.conns]).await,
         "churn" => churn(&args).await,
+        "engines" => engines::run(&args).await,
         other => Err(format!("unknown scenario {other}")),
     };
     match result {
@@ -250,7 +257,7 @@ async fn latency(args: &Args, rates: &[u64], ramp: bool) -> Result<(), String> {
 }
 
 /// Formats a duration in µs or ms.
-fn us(d: Duration) -> String {
+pub(crate) fn us(d: Duration) -> String {
     if d < Duration::from_millis(10) {
         format!("{} µs", d.as_micros())
     } else {
@@ -292,9 +299,10 @@ async fn churn(args: &Args) -> Result<(), String> {
         let server = if floor {
             proc::Server::start_with(
                 &me,
-                &["floor-server", "--addr", "{addr}"],
                 PORT + 3,
                 args.server_cpu,
+                &[],
+                &["floor-server", "--addr", "{addr}"],
             )
         } else {
             proc::Server::start(&args.server_bin, PORT + 2, args.server_cpu)

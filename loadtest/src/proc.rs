@@ -145,15 +145,25 @@ impl Server {
     /// connection limit large), pinned to CPU `cpu` if given (what `taskset -c` does, so the
     /// server's runtime sizes itself to that one core), and waits until it accepts connections.
     pub fn start(bin: &str, port: u16, cpu: Option<usize>) -> io::Result<Self> {
-        Self::start_with(bin, &[], port, cpu)
+        Self::start_with(bin, port, cpu, &[], &[])
     }
 
-    /// Like [`Server::start`], with extra command-line arguments (`{addr}` in one is replaced by
-    /// the listening address): how the churn benchmark starts its floor relay, this tool itself.
-    pub fn start_with(bin: &str, args: &[&str], port: u16, cpu: Option<usize>) -> io::Result<Self> {
+    /// [`Server::start`] with extra environment (e.g. `RECORD_MEET_REDIS_URL`) and arguments
+    /// (`{addr}` in one is replaced by the listening address: how the churn benchmark starts its
+    /// floor relay, this tool itself).
+    pub fn start_with(
+        bin: &str,
+        port: u16,
+        cpu: Option<usize>,
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> io::Result<Self> {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut command = Command::new(bin);
         command.args(args.iter().map(|a| a.replace("{addr}", &addr.to_string())));
+        for (k, v) in env {
+            command.env(k, v);
+        }
         if let Some(cpu) = cpu {
             // SAFETY: between fork and exec only async-signal-safe work happens here: a
             // stack-local bit set and one syscall.
@@ -173,7 +183,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(addr).is_err() {
             if Instant::now() > deadline {
-                return Err(io::Error::other("server did not start"));
+                return Err(io::Error::other(format!("{bin} did not start on {addr}")));
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -51,13 +51,20 @@ impl Run {
 impl Pairs {
     /// Opens `rooms` rooms of two.
     pub async fn connect(addr: SocketAddr, rooms: usize) -> Result<Self, String> {
+        Self::connect_spread(&[addr], rooms).await
+    }
+
+    /// Opens `rooms` rooms of two over several servers: with more than one, the two peers of a
+    /// room always sit on different servers.
+    pub async fn connect_spread(addrs: &[SocketAddr], rooms: usize) -> Result<Self, String> {
         let mut pairs = Vec::with_capacity(rooms);
+        let n = addrs.len().max(1);
         for r in 0..rooms {
             let room = format!("bench-{r}");
-            let mut a = client::connect(addr, &room, "a", 2 * r)
+            let mut a = client::connect(addrs[r % n], &room, "a", 2 * r)
                 .await
                 .map_err(|e| e.to_string())?;
-            let b = client::connect(addr, &room, "b", 2 * r + 1)
+            let b = client::connect(addrs[(r + 1) % n], &room, "b", 2 * r + 1)
                 .await
                 .map_err(|e| e.to_string())?;
             let _ = a.next().await; // new-peer b

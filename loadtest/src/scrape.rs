@@ -50,6 +50,23 @@ impl Histogram {
         Ok(Histogram { buckets })
     }
 
+    /// Both histograms' observations together (several nodes' histograms make the cluster's).
+    pub fn plus(&self, other: &Histogram) -> Histogram {
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|&(le, n)| {
+                let more = other
+                    .buckets
+                    .iter()
+                    .find(|(l, _)| *l == le)
+                    .map_or(0, |&(_, c)| c);
+                (le, n + more)
+            })
+            .collect();
+        Histogram { buckets }
+    }
+
     /// The observations made between `earlier` and `self`.
     pub fn since(&self, earlier: &Histogram) -> Histogram {
         let buckets = self

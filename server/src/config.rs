@@ -93,6 +93,18 @@ pub struct Config {
     /// Milliseconds of silence (not even a pong) after which a socket counts as dropped.
     #[arg(long, env = "RECORD_MEET_IDLE_TIMEOUT_MS", default_value_t = limits::DEAD_PEER_TIMEOUT_SECS * 1000)]
     pub idle_timeout_ms: u64,
+
+    /// Redis URL (e.g. `redis://127.0.0.1:6379`) shared by several instances of this server:
+    /// rooms then span every instance behind a load balancer. Unset: rooms live in this
+    /// process only, and no Redis is needed.
+    #[arg(long, env = "RECORD_MEET_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Milliseconds a node's lease in Redis lasts without renewal (renewed every third of it).
+    /// A node that cannot renew closes its sockets; others then treat its peers as dropped.
+    #[arg(long, env = "RECORD_MEET_NODE_LEASE_MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(300..=60_000))]
+    pub node_lease_ms: u64,
 }
 
 /// Parses a whole number between `MIN` and `MAX`, inclusive.
@@ -124,6 +136,8 @@ impl Config {
             max_connections: 50_000,
             ping_interval_ms: limits::PING_INTERVAL_SECS * 1000,
             idle_timeout_ms: limits::DEAD_PEER_TIMEOUT_SECS * 1000,
+            redis_url: None,
+            node_lease_ms: 3000,
         }
     }
 

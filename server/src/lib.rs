@@ -31,6 +31,10 @@ use state::AppState;
 /// How long shutdown waits for WebSocket writers to send their 1001 close frames.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a node sharing rooms through Redis waits for its lease and inbox before serving
+/// anyway (joins are refused with 503 until they are up).
+const ENGINE_READY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests and
 /// waits (at most [`DRAIN_TIMEOUT`]) for every WebSocket to be closed with 1001.
 ///
@@ -42,10 +46,14 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, addr, shutdown.clone());
+    let state = AppState::new(config, addr, shutdown.clone()).map_err(io::Error::other)?;
+    if !state.signaling.engine.ready(ENGINE_READY_TIMEOUT).await {
+        tracing::warn!("shared rooms not reachable yet: joins are refused until they are");
+    }
     let tracker = state.signaling.tracker.clone();
+    let node = state.signaling.registry.node().clone();
     let app = router(state);
-    tracing::info!(%addr, "listening on http://{addr}");
+    tracing::info!(%addr, %node, "listening on http://{addr}");
     // Without TCP_NODELAY, Nagle's algorithm holds back each small frame written while an
     // earlier one is unacknowledged, and the receiver delays its ACK (40-200 ms on Linux): a
     // relay then waits for a timer instead of a peer. Signaling frames must leave at once.

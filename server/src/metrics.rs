@@ -50,8 +50,8 @@ impl Kind {
         Kind::Invalid,
     ];
 
-    /// The label value.
-    fn label(self) -> &'static str {
+    /// The label value, which is also the frame's `type` on the wire.
+    pub fn label(self) -> &'static str {
         match self {
             Kind::Welcome => "welcome",
             Kind::NewPeer => "new-peer",
@@ -64,6 +64,11 @@ impl Kind {
             Kind::Error => "error",
             Kind::Invalid => "invalid",
         }
+    }
+
+    /// The kind for a label, e.g. of a frame that crossed nodes.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.label() == label)
     }
 
     /// The kind of a relayed signaling frame.

@@ -12,6 +12,7 @@ use axum::{
 };
 use serde_json::{json, Value};
 
+use crate::signaling::engine::{Counts, Engine};
 use crate::signaling::upgrade;
 use crate::state::AppState;
 
@@ -37,13 +38,13 @@ async fn health() -> Json<Value> {
 
 /// `{"rooms":N,"peers":M}`: counts only, so room names never leak.
 async fn stats(State(state): State<AppState>) -> Json<Value> {
-    let (rooms, peers) = state.signaling.hub.counts();
+    let Counts { rooms, peers } = state.signaling.engine.counts().await;
     Json(json!({"rooms": rooms, "peers": peers}))
 }
 
 /// Prometheus text exposition.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let (rooms, peers) = state.signaling.hub.counts();
+    let Counts { rooms, peers } = state.signaling.engine.counts().await;
     (
         [(
             header::CONTENT_TYPE,

@@ -20,7 +20,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
-    /// The signaling hub: rooms, connection limit and connection tasks.
+    /// Signaling: the engine, this node's sockets, the connection limit and tasks.
     pub signaling: Arc<Signaling>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
@@ -28,17 +28,24 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state for a server bound to `addr`.
-    pub fn new(config: Config, addr: SocketAddr, shutdown: CancellationToken) -> Self {
+    ///
+    /// # Errors
+    /// A configuration the signaling engine cannot start with (a malformed Redis URL).
+    pub fn new(
+        config: Config,
+        addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> Result<Self, String> {
         let leptos_options = config.leptos_options(addr);
         let metrics = Arc::new(Metrics::default());
-        let signaling = Arc::new(Signaling::new(&config, metrics.clone(), shutdown.clone()));
-        AppState {
+        let signaling = Arc::new(Signaling::new(&config, metrics.clone(), shutdown.clone())?);
+        Ok(AppState {
             config: Arc::new(config),
             leptos_options,
             shutdown,
             signaling,
             metrics,
-        }
+        })
     }
 }
 

@@ -33,6 +33,10 @@ pub struct Session {
     local: Option<MediaStream>,
     /// The resume token of the current server session.
     token: RefCell<Option<String>>,
+    /// With several server nodes: the number of the last frame received in this session
+    /// (`welcome.seq`, plus one per frame after it), sent as `last` on resume so that exactly
+    /// the missed frames are replayed.
+    seq: Cell<Option<u64>>,
     ice_servers_json: RefCell<String>,
     peers: RefCell<HashMap<String, Rc<Peer>>>,
     signaling: Signaling,
@@ -52,6 +56,7 @@ impl Session {
             ws_base,
             local,
             token: RefCell::new(None),
+            seq: Cell::new(None),
             ice_servers_json: RefCell::new("[]".to_owned()),
             peers: RefCell::new(HashMap::new()),
             signaling: Signaling::default(),
@@ -109,6 +114,9 @@ impl Session {
         if let Some(token) = self.token.borrow().as_ref() {
             url.push_str("&resume=");
             url.push_str(token);
+            if let Some(seq) = self.seq.get() {
+                url.push_str(&format!("&last={seq}"));
+            }
         }
         url
     }
@@ -164,6 +172,12 @@ impl Session {
     }
 
     async fn handle(self: &Rc<Self>, message: ServerMessage) {
+        if !matches!(
+            message,
+            ServerMessage::Welcome(_) | ServerMessage::Error { .. }
+        ) {
+            self.seq.set(self.seq.get().map(|n| n + 1));
+        }
         match message {
             ServerMessage::Welcome(welcome) => self.on_welcome(welcome),
             ServerMessage::NewPeer { id, name } => {
@@ -220,6 +234,7 @@ impl Session {
 
     fn on_welcome(self: &Rc<Self>, welcome: Welcome) {
         let previous = self.token.replace(Some(welcome.session.clone()));
+        self.seq.set(welcome.seq);
         let resumed = previous.as_deref() == Some(welcome.session.as_str());
         if !resumed && previous.is_some() {
             // A fresh session after a server restart: the others will offer again.

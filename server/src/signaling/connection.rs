@@ -1,5 +1,6 @@
-//! One WebSocket session: join, read frames until the socket ends, leave (or wait out the
-//! resume grace). The writer runs as its own task; this task is the reader.
+//! One WebSocket session, already joined before the upgrade: read frames until the socket
+//! ends, then leave or hand the slot to the engine's resume grace. The writer runs as its own
+//! task; this task is the reader.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,10 +9,11 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use protocol::{ClientMessage, CloseCode, ErrorCode, PeerId, RoomId, ServerMessage};
+use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout};
 
+use super::engine::{Engine, Joined, RelayError};
 use super::handle::{ConnHandle, Outbound};
-use super::hub::NoSuchPeer;
 use super::ratelimit::{TokenBucket, Verdict};
 use super::{writer, Signaling};
 use crate::metrics::Kind;
@@ -20,19 +22,70 @@ use crate::metrics::Kind;
 /// (or the rest of an oversized frame) is read and the socket ends with FIN, not RST.
 const DRAIN_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Close code 1008 (policy violation): the join lost a race after the pre-upgrade check.
-const POLICY_VIOLATION: u16 = 1008;
-
-/// Who joins: the validated parts of the upgrade request.
-pub struct Join {
+/// A session admitted by the engine whose socket is not running yet. The join happens before
+/// the protocol switch, so a client whose handshake completed is already in the room; if the
+/// upgrade then fails, dropping this undoes the join.
+pub struct Admitted {
     /// The room.
     pub room: RoomId,
     /// The peer.
     pub peer: PeerId,
-    /// Display name, trimmed.
-    pub name: String,
-    /// The resume token, if the client sent one.
-    pub resume: Option<String>,
+    /// Whether it took over an earlier session.
+    pub joined: Joined,
+    /// The socket's handle, registered with the engine and the registry.
+    pub conn: ConnHandle,
+    /// The writer's end of the queue (already holding `welcome`); taken by [`serve`].
+    rx: Option<mpsc::Receiver<Outbound>>,
+    /// To undo the join.
+    sig: Arc<Signaling>,
+}
+
+impl Admitted {
+    /// Wraps a successful join.
+    pub fn new(
+        room: RoomId,
+        peer: PeerId,
+        joined: Joined,
+        conn: ConnHandle,
+        rx: mpsc::Receiver<Outbound>,
+        sig: Arc<Signaling>,
+    ) -> Self {
+        Admitted {
+            room,
+            peer,
+            joined,
+            conn,
+            rx: Some(rx),
+            sig,
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if self.rx.is_none() {
+            return; // `serve` took over, and cleans up itself.
+        }
+        // The upgrade failed: a new peer leaves at once (so it can retry under its id), a
+        // resumed one keeps its slot for the grace, as after any drop.
+        self.sig.registry.close(&self.conn.id);
+        let (sig, room, peer, id) = (
+            self.sig.clone(),
+            self.room.clone(),
+            self.peer.clone(),
+            self.conn.id.clone(),
+        );
+        let joined = self.joined;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                match joined {
+                    Joined::New => sig.engine.leave(&room, &peer, &id).await,
+                    Joined::Resumed => sig.engine.dropped(&room, &peer, &id).await,
+                };
+                tracing::info!(%room, %peer, "upgrade failed after the join: undone");
+            });
+        }
+    }
 }
 
 /// How the socket ended, which decides what the others are told.
@@ -47,67 +100,69 @@ enum End {
     Closed,
 }
 
-/// Runs one session to its end. Never panics on anything the client sends.
-pub async fn serve(socket: WebSocket, join: Join, sig: Arc<Signaling>) {
-    let metrics = sig.hub.metrics();
+/// Runs one admitted session to its end. Never panics on anything the client sends.
+pub async fn serve(socket: WebSocket, mut admitted: Admitted, sig: Arc<Signaling>) {
+    let Some(rx) = admitted.rx.take() else {
+        return;
+    };
+    let (room, peer, conn) = (
+        admitted.room.clone(),
+        admitted.peer.clone(),
+        admitted.conn.clone(),
+    );
+    drop(admitted);
+    let metrics = &sig.metrics;
     metrics.connection_opened();
     let (sink, mut stream) = socket.split();
-    let (conn, rx) = ConnHandle::new(sig.settings.outbound_queue);
     let mut writer = sig.tracker.spawn(writer::run(
         sink,
         rx,
         conn.control.clone(),
         sig.shutdown.clone(),
-        sig.hub.metrics().clone(),
+        metrics.clone(),
         sig.settings.ping_interval,
     ));
-    let Join {
-        room,
-        peer,
-        name,
-        resume,
-    } = join;
-    let end = match sig
-        .hub
-        .join(&room, &peer, name.clone(), resume.as_deref(), conn.clone())
-    {
-        Ok(joined) => {
-            tracing::info!(%room, %peer, ?joined, "peer joined");
-            read(&mut stream, &conn, &room, &peer, &sig).await
-        }
-        Err(refusal) => {
-            // Lost a race with another join after the pre-upgrade check.
-            tracing::info!(%room, %peer, ?refusal, "join refused after upgrade");
-            metrics.error(refusal.code());
-            send_error(&conn, &room, refusal.code(), refusal.message(), &sig);
-            conn.control.close_with(POLICY_VIOLATION);
-            drain(&mut stream, &mut writer).await;
-            metrics.connection_closed();
-            return;
-        }
+    // The in-memory engine answers at once; a remote one gets its own ordered queue.
+    let (ops, executor) = if sig.engine.is_remote() {
+        let (tx, rx) = mpsc::channel(sig.settings.outbound_queue.max(1));
+        let task = sig.tracker.spawn(run_ops(
+            rx,
+            conn.clone(),
+            room.clone(),
+            peer.clone(),
+            sig.clone(),
+        ));
+        (Some(tx), Some(task))
+    } else {
+        (None, None)
     };
+    let end = read(&mut stream, &conn, &room, &peer, &sig, ops.as_ref()).await;
+    drop(ops);
+    if let Some(executor) = executor {
+        // What the client sent before it went goes out before it leaves.
+        let _ = executor.await;
+    }
     if end != End::Closed {
         conn.control.finish();
     }
     drain(&mut stream, &mut writer).await;
     metrics.connection_closed();
+    sig.registry.close(&conn.id);
     let replaced = conn.control.code() == Some(CloseCode::Replaced);
     match end {
         _ if replaced => tracing::info!(%room, %peer, "socket replaced by a resumed session"),
-        End::Dropped if !sig.shutdown.is_cancelled() => {
-            if sig.hub.drop_conn(&room, &peer, conn.id) {
-                tracing::info!(%room, %peer, "socket dropped: waiting for a resume");
-                tokio::select! {
-                    () = tokio::time::sleep(sig.settings.resume_grace) => {}
-                    () = sig.shutdown.cancelled() => {}
-                }
-                if sig.hub.leave(&room, &peer, conn.id) {
-                    tracing::info!(%room, %peer, "peer left: resume grace expired");
-                }
+        // A shutdown, a drain or a 1012 closes sockets so that their clients resume (elsewhere,
+        // or here after a restart): nobody is told `peer-left` for that.
+        _ if end == End::Dropped
+            || sig.shutdown.is_cancelled()
+            || conn.control.code() == Some(CloseCode::Reconnect) =>
+        {
+            if sig.engine.dropped(&room, &peer, &conn.id).await {
+                tracing::info!(%room, %peer, ?end, "socket gone: waiting for a resume");
             }
         }
         _ => {
-            if sig.hub.leave(&room, &peer, conn.id) {
+            if sig.engine.leave(&room, &peer, &conn.id).await {
                 tracing::info!(%room, %peer, ?end, close = ?conn.control.code(), "peer left");
             }
         }
@@ -137,20 +192,22 @@ fn send_error(conn: &ConnHandle, room: &RoomId, code: ErrorCode, message: &str, 
             kind: Kind::Error,
             received: None,
         },
-        sig.hub.metrics(),
+        &sig.metrics,
     );
 }
 
-/// Reads and handles frames until the socket ends or must end.
+/// Reads and handles frames until the socket ends or must end; with `ops`, the engine calls
+/// run there instead of inline.
 async fn read(
     stream: &mut SplitStream<WebSocket>,
     conn: &ConnHandle,
     room: &RoomId,
     peer: &PeerId,
     sig: &Signaling,
+    ops: Option<&mpsc::Sender<Op>>,
 ) -> End {
     let settings = &sig.settings;
-    let metrics = sig.hub.metrics();
+    let metrics = &sig.metrics;
     let mut bucket = TokenBucket::new(settings.rate_per_sec, settings.rate_burst, Instant::now());
     let mut last_seen = tokio::time::Instant::now();
     let idle = sleep_until(last_seen + settings.idle_timeout);
@@ -227,30 +284,86 @@ async fn read(
                 return End::Closed;
             }
         }
-        handle(text.as_str(), received, conn, room, peer, sig);
+        let Some(msg) = parse(text.as_str(), conn, room, peer, sig) else {
+            continue;
+        };
+        match ops {
+            // Waits only when the queue is full: backpressure on a flooding client.
+            Some(ops) => {
+                if ops.send((msg, received)).await.is_err() {
+                    return End::Closed;
+                }
+            }
+            None => apply(msg, received, conn, room, peer, sig).await,
+        }
     }
 }
 
-/// Handles one text frame that passed the rate limit.
-fn handle(
+/// Parses one text frame that passed the rate limit; a bad one is answered with an `error`.
+fn parse(
     text: &str,
+    conn: &ConnHandle,
+    room: &RoomId,
+    peer: &PeerId,
+    sig: &Signaling,
+) -> Option<ClientMessage> {
+    match ClientMessage::parse(text) {
+        Ok(msg) => Some(msg),
+        Err(e) => {
+            sig.metrics.frame_in(Kind::Invalid);
+            sig.metrics.error(e.code);
+            tracing::debug!(%room, %peer, code = %e.code, "frame refused");
+            send_error(conn, room, e.code, &e.message, sig);
+            None
+        }
+    }
+}
+
+/// A parsed frame waiting for the engine, with the time it arrived.
+type Op = (ClientMessage, Instant);
+
+/// Frames whose engine calls may be in flight at once. Below 30, `join_all` polls its futures
+/// in order, so the calls leave in the order the frames came.
+const MAX_IN_FLIGHT: usize = 24;
+
+/// Runs a remote engine's calls for one connection in the order the frames came, so the reader
+/// never waits on a round trip (and a rate limit is applied to frames as they arrive). Calls
+/// that are queued together are pipelined: each is sent on its first poll, in order, over the
+/// engine's single connection, so they reach the engine in order without waiting for each
+/// other's answers.
+async fn run_ops(
+    mut ops: mpsc::Receiver<Op>,
+    conn: ConnHandle,
+    room: RoomId,
+    peer: PeerId,
+    sig: Arc<Signaling>,
+) {
+    let mut batch = Vec::with_capacity(MAX_IN_FLIGHT);
+    while let Some(first) = ops.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_IN_FLIGHT {
+            match ops.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let calls = batch
+            .drain(..)
+            .map(|(msg, received)| apply(msg, received, &conn, &room, &peer, &sig));
+        futures_util::future::join_all(calls).await;
+    }
+}
+
+/// Hands one frame to the engine.
+async fn apply(
+    msg: ClientMessage,
     received: Instant,
     conn: &ConnHandle,
     room: &RoomId,
     peer: &PeerId,
     sig: &Signaling,
 ) {
-    let metrics = sig.hub.metrics();
-    let msg = match ClientMessage::parse(text) {
-        Ok(msg) => msg,
-        Err(e) => {
-            metrics.frame_in(Kind::Invalid);
-            metrics.error(e.code);
-            tracing::debug!(%room, %peer, code = %e.code, "frame refused");
-            send_error(conn, room, e.code, &e.message, sig);
-            return;
-        }
-    };
+    let metrics = &sig.metrics;
     match msg {
         ClientMessage::Relay { kind, to, data } => {
             let kind_label = Kind::of_relay(kind);
@@ -267,19 +380,27 @@ fn handle(
                 kind: kind_label,
                 received: Some(received),
             };
-            if let Err(NoSuchPeer) = sig.hub.relay(room, &to, out) {
-                metrics.error(ErrorCode::NoSuchPeer);
-                let message = format!("no peer {to} in this room");
-                send_error(conn, room, ErrorCode::NoSuchPeer, &message, sig);
+            match sig.engine.relay(room, &to, out).await {
+                Ok(()) => {}
+                Err(RelayError::NoSuchPeer) => {
+                    metrics.error(ErrorCode::NoSuchPeer);
+                    let message = format!("no peer {to} in this room");
+                    send_error(conn, room, ErrorCode::NoSuchPeer, &message, sig);
+                }
+                Err(RelayError::Unavailable) => {
+                    metrics.error(ErrorCode::Unavailable);
+                    let message = format!("not delivered to {to}: rooms are unavailable");
+                    send_error(conn, room, ErrorCode::Unavailable, &message, sig);
+                }
             }
         }
         ClientMessage::Chat { text } => {
             metrics.frame_in(Kind::Chat);
-            sig.hub.chat(room, peer, text, received);
+            sig.engine.chat(room, peer, text, received).await;
         }
         ClientMessage::Media(state) => {
             metrics.frame_in(Kind::Media);
-            sig.hub.media(room, peer, state, received);
+            sig.engine.media(room, peer, state, received).await;
         }
     }
 }

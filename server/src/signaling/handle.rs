@@ -1,6 +1,6 @@
 //! What the hub holds for one connected socket: its bounded outbound queue and a way to close it.
 
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,6 +9,7 @@ use protocol::CloseCode;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 
+use super::node::ConnId;
 use crate::metrics::{Kind, Metrics};
 
 /// One frame waiting for a connection's writer.
@@ -77,14 +78,11 @@ impl Control {
     }
 }
 
-/// Source of connection ids: they tell a resumed session's new socket from its old one.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 /// The hub's handle to one socket. Cloning is cheap (a channel sender and an `Arc`).
 #[derive(Debug, Clone)]
 pub struct ConnHandle {
-    /// Unique per socket for the life of the process.
-    pub id: u64,
+    /// Unique across nodes: tells a resumed session's new socket from its old one.
+    pub id: ConnId,
     /// The writer's queue, bounded by `outbound_queue`.
     tx: mpsc::Sender<Outbound>,
     /// Closing.
@@ -92,11 +90,12 @@ pub struct ConnHandle {
 }
 
 impl ConnHandle {
-    /// A handle and the receiving end of its queue, holding at most `capacity` frames.
-    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
+    /// A handle and the receiving end of its queue, holding at most `capacity` frames. Ids come
+    /// from the [`Registry`](super::registry::Registry), which keeps them unique.
+    pub fn new(id: ConnId, capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let handle = ConnHandle {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             tx,
             control: Arc::new(Control::default()),
         };
@@ -113,7 +112,7 @@ impl ConnHandle {
             Err(TrySendError::Full(_)) => {
                 if !self.control.is_ended() {
                     metrics.overflow_close();
-                    tracing::warn!(conn = self.id, "outbound queue full: closing with 4008");
+                    tracing::warn!(conn = %self.id, "outbound queue full: closing with 4008");
                 }
                 self.control.close(CloseCode::SlowConsumer);
             }

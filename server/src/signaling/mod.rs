@@ -1,15 +1,19 @@
 //! The signaling hub of PROTOCOL.md: `GET /ws/{room}/{peer}` and everything behind it.
 //!
-//! - [`upgrade`] checks ids, Origin, capacity and the room before switching protocols;
+//! - [`upgrade`] checks ids and Origin, then joins atomically before switching protocols;
 //! - [`connection`] runs a session (the reader), [`writer`] its single writer task;
-//! - [`hub`] owns all rooms ([`room`]), [`handle`] is its bounded link to each socket;
+//! - [`engine`] owns room state and delivery (in memory: [`room`]); [`registry`] holds this
+//!   node's sockets ([`node`] names them), [`handle`] is the bounded link to each one;
 //! - [`ratelimit`] and [`origin`] hold the two policies.
 
 pub mod connection;
+pub mod engine;
 pub mod handle;
-pub mod hub;
+pub mod inbox;
+pub mod node;
 pub mod origin;
 pub mod ratelimit;
+pub mod registry;
 pub mod room;
 pub mod upgrade;
 pub mod writer;
@@ -24,7 +28,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use hub::Hub;
+use engine::{AnyEngine, MemoryEngine, RedisEngine, RedisSettings};
+use node::NodeId;
+use registry::Registry;
 
 /// The per-connection limits, copied out of [`Config`] once.
 #[derive(Debug, Clone)]
@@ -49,8 +55,14 @@ pub struct Settings {
 
 /// Everything the signaling routes share.
 pub struct Signaling {
-    /// The rooms.
-    pub hub: Hub,
+    /// Room state and delivery.
+    pub engine: AnyEngine,
+    /// This node's sockets.
+    pub registry: Arc<Registry>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Sent in every `welcome`.
+    pub ice_servers: Vec<IceServer>,
     /// Limits.
     pub settings: Settings,
     /// Bounds the number of open sockets (HTTP 503 beyond).
@@ -62,10 +74,46 @@ pub struct Signaling {
 }
 
 impl Signaling {
-    /// Builds the hub from the configuration.
-    pub fn new(config: &Config, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Self {
-        Signaling {
-            hub: Hub::new(config.room_capacity, ice_servers(config), metrics),
+    /// Builds the engine the configuration asks for — in memory, or shared through Redis —
+    /// and starts its background tasks (so it must run inside a Tokio runtime).
+    ///
+    /// # Errors
+    /// A malformed Redis URL.
+    pub fn new(
+        config: &Config,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> Result<Self, String> {
+        let registry = Arc::new(Registry::new(NodeId::random()));
+        let engine = match &config.redis_url {
+            None => {
+                let memory =
+                    MemoryEngine::new(config.room_capacity, config.resume_grace(), metrics.clone());
+                memory.spawn_reaper(shutdown.clone());
+                AnyEngine::Memory(memory)
+            }
+            Some(url) => {
+                let settings = RedisSettings {
+                    capacity: config.room_capacity,
+                    grace: config.resume_grace(),
+                    lease: Duration::from_millis(config.node_lease_ms),
+                };
+                let redis = RedisEngine::start(
+                    url,
+                    settings,
+                    registry.clone(),
+                    metrics.clone(),
+                    shutdown.clone(),
+                )
+                .map_err(|e| format!("--redis-url: {e}"))?;
+                AnyEngine::Redis(redis)
+            }
+        };
+        Ok(Signaling {
+            engine,
+            registry,
+            metrics,
+            ice_servers: ice_servers(config),
             settings: Settings {
                 max_frame_bytes: config.max_frame_bytes,
                 outbound_queue: config.outbound_queue,
@@ -79,7 +127,7 @@ impl Signaling {
             connections: Arc::new(Semaphore::new(config.max_connections)),
             tracker: TaskTracker::new(),
             shutdown,
-        }
+        })
     }
 }
 

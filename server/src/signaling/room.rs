@@ -1,6 +1,6 @@
 //! One room: its peers, their names, media state and sockets, and the chat counter.
 //!
-//! A `Room` is plain data owned by the [`Hub`](super::hub::Hub)'s lock; every method here runs
+//! A `Room` is plain data owned by the in-memory engine's lock; every method here runs
 //! with that lock held, so none of them awaits — they only queue frames with `try_send`.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 use protocol::{MediaState, PeerId, PeerInfo};
 
 use super::handle::{ConnHandle, Outbound};
+use super::node::ConnId;
 use crate::metrics::{Kind, Metrics};
 
 /// A peer's place in a room, which outlives a dropped socket during the resume grace.
@@ -22,7 +23,7 @@ pub struct Slot {
     pub session: String,
     /// The id of the socket that holds (or last held) the slot: a stale socket's cleanup must
     /// not evict a resumed session.
-    pub conn_id: u64,
+    pub conn_id: ConnId,
     /// The live socket; `None` while the peer is in its resume grace.
     pub conn: Option<ConnHandle>,
 }

@@ -13,11 +13,13 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use protocol::{limits::MAX_NAME_CHARS, ErrorCode, PeerId, RoomId};
+use protocol::{limits::MAX_NAME_CHARS, ErrorCode, PeerId, RoomId, Welcome};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::connection::{self, Join};
+use super::connection::{self, Admitted};
+use super::engine::{Engine, JoinRequest, Refusal};
+use super::node::ConnId;
 use super::{origin, Signaling};
 
 /// Read buffer of an upgraded socket. tungstenite's default (128 KiB) would dominate the memory
@@ -35,6 +37,8 @@ pub struct JoinQuery {
     name: Option<String>,
     /// Resume token from an earlier `welcome`.
     resume: Option<String>,
+    /// With `resume`: how many numbered frames the client got in its session.
+    last: Option<u64>,
 }
 
 /// An HTTP refusal: `{"error":{"code":…,"message":…}}`.
@@ -47,7 +51,7 @@ pub fn refuse(status: StatusCode, code: ErrorCode, message: impl Into<String>) -
         .into_response()
 }
 
-/// Checks everything that can be checked before the upgrade, then hands the socket to
+/// Checks everything that can be checked before the upgrade, joins, then hands the socket to
 /// [`connection::serve`].
 pub async fn ws_handler(
     State(sig): State<Arc<Signaling>>,
@@ -56,7 +60,7 @@ pub async fn ws_handler(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let metrics = sig.hub.metrics();
+    let metrics = &sig.metrics;
     let refused = |status, code, message: String| {
         metrics.error(code);
         refuse(status, code, message)
@@ -119,26 +123,56 @@ pub async fn ws_handler(
         );
     };
     let resume = query.resume.filter(|t| !t.is_empty());
-    if let Err(refusal) = sig.hub.check(&room, &peer, resume.as_deref()) {
-        return refused(
-            StatusCode::CONFLICT,
-            refusal.code(),
-            refusal.message().into(),
-        );
-    }
-    // Checked after the room, so that a plain GET of a join URL tells a browser (whose failed
-    // WebSocket reveals nothing) why it was refused.
+    // A plain GET (no upgrade headers) joins nothing, but learns why a join would be refused:
+    // a browser's failed WebSocket reveals neither status nor body.
     let ws = match ws {
         Ok(ws) => ws,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => {
+            if let Err(refusal) = sig.engine.check(&room, &peer, resume.as_deref()).await {
+                return refused(status(refusal), refusal.code(), refusal.message().into());
+            }
+            return rejection.into_response();
+        }
     };
-    let max = sig.settings.max_frame_bytes;
-    let join = Join {
-        room,
-        peer,
+    // The join itself happens here, before the 101 response: once a client's handshake has
+    // completed it is in the room, and hears about everyone who joins after it.
+    let (conn, rx) = sig
+        .registry
+        .open(room.clone(), peer.clone(), sig.settings.outbound_queue);
+    let welcome = Welcome {
+        you: peer.clone(),
+        session: String::new(),
+        peers: Vec::new(),
+        ice_servers: sig.ice_servers.clone(),
+        node: sig.registry.node().to_string(),
+        seq: None,
+    };
+    let request = JoinRequest {
+        room: room.clone(),
+        peer: peer.clone(),
         name,
         resume,
+        last: query.last,
     };
+    let mut guard = JoinGuard {
+        sig: sig.clone(),
+        room: room.clone(),
+        peer: peer.clone(),
+        conn: conn.id.clone(),
+        armed: true,
+    };
+    let joined = sig.engine.join(request, &conn, welcome).await;
+    guard.armed = false;
+    let joined = match joined {
+        Ok(joined) => joined,
+        Err(refusal) => {
+            sig.registry.close(&conn.id);
+            return refused(status(refusal), refusal.code(), refusal.message().into());
+        }
+    };
+    tracing::info!(%room, %peer, ?joined, conn = %conn.id, "peer joined");
+    let max = sig.settings.max_frame_bytes;
+    let admitted = Admitted::new(room, peer, joined, conn, rx, sig.clone());
     let tracker = sig.tracker.clone();
     ws.max_frame_size(max)
         .max_message_size(max)
@@ -150,10 +184,44 @@ pub async fn ws_handler(
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "upgrade failed"))
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
-                connection::serve(socket, join, sig).await;
+                connection::serve(socket, admitted, sig).await;
                 drop(permit);
             })
         })
+}
+
+/// Undoes a join whose request was abandoned while the engine decided (the client went away
+/// mid-request): the engine may have admitted it, and nothing else would ever remove it.
+struct JoinGuard {
+    sig: Arc<Signaling>,
+    room: RoomId,
+    peer: PeerId,
+    conn: ConnId,
+    /// Until the join's outcome is in hand.
+    armed: bool,
+}
+
+impl Drop for JoinGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.sig.registry.close(&self.conn);
+        let (sig, room, peer, conn) = (
+            self.sig.clone(),
+            self.room.clone(),
+            self.peer.clone(),
+            self.conn.clone(),
+        );
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { sig.engine.leave(&room, &peer, &conn).await });
+        }
+    }
+}
+
+/// The HTTP status of a refused join.
+fn status(refusal: Refusal) -> StatusCode {
+    StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::CONFLICT)
 }
 
 /// Any other `/ws/…` path (a missing or extra segment): not a valid pair of ids.

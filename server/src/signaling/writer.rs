@@ -134,6 +134,7 @@ fn reason(code: CloseCode) -> &'static str {
     match code {
         CloseCode::GoingAway => "server shutting down",
         CloseCode::TooLarge => "frame too large",
+        CloseCode::Reconnect => "reconnect and resume",
         CloseCode::SlowConsumer => "outbound queue overflowed: client too slow",
         CloseCode::Replaced => "replaced by a resumed session",
         CloseCode::RateLimited => "kept sending after being rate-limited",

@@ -12,7 +12,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use protocol::{
-    ChatMessage, ErrorCode, IceServer, MediaState, PeerId, RoomId, ServerMessage, Welcome,
+    ChatMessage, ErrorCode, IceServer, MediaState, PeerId, RecordingNotice, RecordingPhase, RoomId,
+    ServerMessage, Welcome,
 };
 
 use super::handle::{ConnHandle, Outbound};
@@ -73,6 +74,9 @@ pub struct Hub {
     ice_servers: Vec<IceServer>,
     /// Counters.
     metrics: Arc<Metrics>,
+    /// Each room's recording in progress, as last announced: filled into `welcome`. Locked only
+    /// while `rooms` is held, so an announcement and a join are never interleaved.
+    recordings: Mutex<HashMap<RoomId, RecordingNotice>>,
 }
 
 impl Hub {
@@ -83,6 +87,7 @@ impl Hub {
             capacity,
             ice_servers,
             metrics,
+            recordings: Mutex::new(HashMap::new()),
         }
     }
 
@@ -173,6 +178,7 @@ impl Hub {
             session,
             peers: room.peer_list(peer),
             ice_servers: self.ice_servers.clone(),
+            recording: self.recording_notice(room_id),
         });
         conn.send(
             Outbound {
@@ -297,6 +303,44 @@ impl Hub {
             .into();
         room.broadcast(&text, Kind::PeerLeft, None, None, &self.metrics);
         true
+    }
+
+    /// Tells everyone in `room` about its recording (the `recording` frame) and remembers it for
+    /// the `welcome` of later joiners until it ends. The recording module's one entry point.
+    pub fn announce_recording(&self, room_id: &RoomId, notice: RecordingNotice) {
+        let rooms = self.lock();
+        {
+            let mut notices = self
+                .recordings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if notice.phase == RecordingPhase::Ended {
+                notices.remove(room_id);
+            } else {
+                notices.insert(room_id.clone(), notice.clone());
+            }
+        }
+        if let Some(room) = rooms.get(room_id) {
+            let text: Utf8Bytes = ServerMessage::Recording(notice).encode(room_id).into();
+            room.broadcast(&text, Kind::Recording, None, None, &self.metrics);
+        }
+    }
+
+    /// The recording notice for a joiner of `room_id` (called with `rooms` locked).
+    fn recording_notice(&self, room_id: &RoomId) -> Option<RecordingNotice> {
+        let notices = self
+            .recordings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        notices.get(room_id).cloned()
+    }
+
+    /// Whether `peer` holds a slot in `room` (a peer in its resume grace does): a recording
+    /// lives only while its recorder is in the room.
+    pub fn has_peer(&self, room_id: &RoomId, peer: &PeerId) -> bool {
+        self.lock()
+            .get(room_id)
+            .is_some_and(|r| r.peers.contains_key(peer))
     }
 
     /// Rooms and peers now, for `/api/stats` and `/metrics`.

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod metrics;
 pub mod random;
+pub mod recording;
 mod rooms;
 mod routes;
 pub mod shutdown;
@@ -42,8 +43,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, addr, shutdown.clone());
+    let state = AppState::new(config, addr, shutdown.clone()).await?;
     let tracker = state.signaling.tracker.clone();
+    state.recordings.finalize_stale();
+    tokio::spawn(recording::watchdog::run(
+        state.recordings.clone(),
+        shutdown.clone(),
+    ));
     let app = router(state);
     tracing::info!(%addr, "listening on http://{addr}");
     // Without TCP_NODELAY, Nagle's algorithm holds back each small frame written while an
@@ -79,6 +85,7 @@ pub async fn run(
 fn router(state: AppState) -> Router {
     routes::router()
         .merge(rooms::router())
+        .merge(recording::api::router(&state))
         .merge(site::router(&state))
         .with_state(state)
 }

@@ -13,6 +13,7 @@ mod media;
 #[cfg(test)]
 mod props;
 mod raw;
+mod recording;
 mod server;
 
 pub use client::{ClientMessage, ParseError, RelayKind};
@@ -20,4 +21,9 @@ pub use error::{CloseCode, ErrorCode};
 pub use ids::{IdError, PeerId, RoomId, SERVER_SENDER};
 pub use media::MediaState;
 pub use raw::RawJson;
+pub use recording::{
+    ChunkAck, RecordingError, RecordingErrorBody, RecordingErrorDetail, RecordingId, RecordingInfo,
+    RecordingNotice, RecordingPhase, RecordingState, StartRecording, StartedRecording,
+    RECORDING_ID_LEN, RECORDING_TOKEN_LEN,
+};
 pub use server::{ChatMessage, IceServer, PeerInfo, ServerMessage, Welcome};

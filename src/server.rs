@@ -9,6 +9,7 @@ use crate::client::{ParseError, RelayKind};
 use crate::error::ErrorCode;
 use crate::ids::{PeerId, RoomId, SERVER_SENDER};
 use crate::media::MediaState;
+use crate::recording::RecordingNotice;
 
 /// One entry of a `welcome`'s peer list: who is already in the room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct Welcome {
     /// that resumes with `last=<count>` gets what it missed replayed. Absent from a single node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// The room's recording in progress, if any, so a late joiner sees the indicator at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingNotice>,
 }
 
 /// The `data` of a broadcast `chat`.
@@ -116,6 +120,8 @@ pub enum ServerMessage {
         /// Its state.
         state: MediaState,
     },
+    /// The room's recording started, paused, resumed or ended (sent to everyone).
+    Recording(RecordingNotice),
     /// A frame was refused.
     Error {
         /// Why.
@@ -170,6 +176,7 @@ impl ServerMessage {
             ServerMessage::Relay { kind, .. } => kind.as_str(),
             ServerMessage::Chat { .. } => "chat",
             ServerMessage::Media { .. } => "media",
+            ServerMessage::Recording(_) => "recording",
             ServerMessage::Error { .. } => "error",
         }
     }
@@ -213,6 +220,7 @@ impl ServerMessage {
             ServerMessage::Media { from, state } => {
                 out(kind, room, from.as_str(), None, None, state)
             }
+            ServerMessage::Recording(notice) => out(kind, room, SERVER_SENDER, None, None, notice),
             ServerMessage::Error { code, message } => out(
                 kind,
                 room,
@@ -286,6 +294,7 @@ impl ServerMessage {
                 from: from()?,
                 state: typed(data_as("bad media")?)?,
             }),
+            "recording" => Ok(ServerMessage::Recording(typed(data_as("bad recording")?)?)),
             "error" => {
                 let e: ErrorData = typed(data_as("bad error")?)?;
                 Ok(ServerMessage::Error {
@@ -368,7 +377,20 @@ mod tests {
             }],
             node: "n1".into(),
             seq: None,
+            recording: None,
         }));
+        assert!(
+            v["data"].get("recording").is_none(),
+            "absent when not recording"
+        );
+        let rec = round_trip(ServerMessage::Recording(RecordingNotice {
+            id: crate::RecordingId::parse("abcdefghijABCDEFGHIJ01").unwrap(),
+            phase: crate::RecordingPhase::Recording,
+            by: peer("a"),
+            started_at: 7,
+        }));
+        assert_eq!(rec["type"], "recording");
+        assert_eq!(rec["data"]["phase"], "recording");
         assert_eq!(v["data"]["iceServers"][0]["urls"][0], "stun:127.0.0.1:3478");
         assert_eq!(v["data"]["node"], "n1");
         let v = round_trip(ServerMessage::Chat {

@@ -9,6 +9,7 @@ pub mod actions;
 pub mod call;
 mod components;
 pub mod pages;
+pub mod recordings_client;
 pub mod state;
 mod status;
 
@@ -19,7 +20,7 @@ use leptos_router::{
     path,
 };
 
-use pages::{HomePage, NotFound, RoomPage};
+use pages::{HomePage, NotFound, RecordingsPage, RoomPage};
 
 /// The whole HTML document: the server renders it around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/room/:id") view=RoomPage/>
+                <Route path=path!("/room/:id/recordings") view=RecordingsPage/>
             </Routes>
         </Router>
     }

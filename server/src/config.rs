@@ -5,6 +5,7 @@
 //! and the release binary read the same variables.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
@@ -105,6 +106,48 @@ pub struct Config {
     #[arg(long, env = "RECORD_MEET_NODE_LEASE_MS", default_value_t = 3000,
           value_parser = clap::value_parser!(u64).range(300..=60_000))]
     pub node_lease_ms: u64,
+    /// Directory where recordings are stored (chunks, metadata and finalized files).
+    #[arg(
+        long,
+        env = "RECORD_MEET_RECORDINGS_DIR",
+        default_value = "./recordings"
+    )]
+    pub recordings_dir: PathBuf,
+
+    /// Largest recording chunk body, in bytes (HTTP 413 above). A 1-second chunk of a 720p
+    /// composite is about 300 KB.
+    #[arg(long, env = "RECORD_MEET_RECORDING_CHUNK_MAX_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub recording_chunk_max_bytes: usize,
+
+    /// Largest recording, in bytes of chunks (further chunks get HTTP 413). Default 4 GiB.
+    #[arg(long, env = "RECORD_MEET_RECORDING_MAX_BYTES", default_value_t = 4 << 30)]
+    pub recording_max_bytes: u64,
+
+    /// Longest recording, in seconds from its start (later chunks get HTTP 413). Default 4 h.
+    #[arg(long, env = "RECORD_MEET_RECORDING_MAX_SECS", default_value_t = 4 * 3600)]
+    pub recording_max_secs: u64,
+
+    /// Bytes all recordings together may use (chunks and files); beyond, chunks get HTTP 507
+    /// and the room sees "paused" until space is freed. Default 50 GiB.
+    #[arg(long, env = "RECORD_MEET_RECORDINGS_QUOTA_BYTES", default_value_t = 50 << 30)]
+    pub recordings_quota_bytes: u64,
+
+    /// Free disk space to keep, in bytes; below it chunks get HTTP 507. Default 1 GiB.
+    #[arg(long, env = "RECORD_MEET_RECORDINGS_MIN_FREE_BYTES", default_value_t = 1 << 30)]
+    pub recordings_min_free_bytes: u64,
+
+    /// Milliseconds without a chunk after which a recording is finalized as interrupted.
+    #[arg(long, env = "RECORD_MEET_RECORDING_IDLE_MS", default_value_t = 30_000)]
+    pub recording_idle_ms: u64,
+
+    /// Milliseconds a recording survives its recorder leaving the room (a peer in its resume
+    /// grace still counts as present).
+    #[arg(
+        long,
+        env = "RECORD_MEET_RECORDING_LEFT_GRACE_MS",
+        default_value_t = 2_000
+    )]
+    pub recording_left_grace_ms: u64,
 }
 
 /// Parses a whole number between `MIN` and `MAX`, inclusive.
@@ -138,6 +181,28 @@ impl Config {
             idle_timeout_ms: limits::DEAD_PEER_TIMEOUT_SECS * 1000,
             redis_url: None,
             node_lease_ms: 3000,
+            recordings_dir: PathBuf::from("./recordings"),
+            recording_chunk_max_bytes: 8 * 1024 * 1024,
+            recording_max_bytes: 4 << 30,
+            recording_max_secs: 4 * 3600,
+            recordings_quota_bytes: 50 << 30,
+            recordings_min_free_bytes: 1 << 30,
+            recording_idle_ms: 30_000,
+            recording_left_grace_ms: 2_000,
+        }
+    }
+
+    /// The recording limits.
+    pub fn recording_settings(&self) -> crate::recording::RecordingSettings {
+        crate::recording::RecordingSettings {
+            dir: self.recordings_dir.clone(),
+            chunk_max_bytes: self.recording_chunk_max_bytes,
+            max_bytes: self.recording_max_bytes,
+            max_duration: Duration::from_secs(self.recording_max_secs),
+            quota_bytes: self.recordings_quota_bytes,
+            min_free_bytes: self.recordings_min_free_bytes,
+            idle_timeout: Duration::from_millis(self.recording_idle_ms.max(1)),
+            left_grace: Duration::from_millis(self.recording_left_grace_ms),
         }
     }
 
@@ -168,6 +233,12 @@ mod tests {
         assert_eq!(parsed.room_capacity, defaults.room_capacity);
         assert_eq!(parsed.max_frame_bytes, defaults.max_frame_bytes);
         assert_eq!(parsed.rate_burst, defaults.rate_burst);
+        assert_eq!(parsed.recordings_dir, defaults.recordings_dir);
+        assert_eq!(
+            parsed.recordings_quota_bytes,
+            defaults.recordings_quota_bytes
+        );
+        assert_eq!(parsed.recording_idle_ms, defaults.recording_idle_ms);
     }
 
     #[test]

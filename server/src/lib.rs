@@ -9,6 +9,7 @@
 pub mod config;
 pub mod metrics;
 pub mod random;
+pub mod recording;
 mod rooms;
 mod routes;
 pub mod shutdown;
@@ -46,12 +47,17 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, addr, shutdown.clone()).map_err(io::Error::other)?;
+    let state = AppState::new(config, addr, shutdown.clone()).await?;
     if !state.signaling.engine.ready(ENGINE_READY_TIMEOUT).await {
         tracing::warn!("shared rooms not reachable yet: joins are refused until they are");
     }
     let tracker = state.signaling.tracker.clone();
     let node = state.signaling.registry.node().clone();
+    state.recordings.finalize_stale();
+    tokio::spawn(recording::watchdog::run(
+        state.recordings.clone(),
+        shutdown.clone(),
+    ));
     let app = router(state);
     tracing::info!(%addr, %node, "listening on http://{addr}");
     // Without TCP_NODELAY, Nagle's algorithm holds back each small frame written while an
@@ -87,6 +93,7 @@ pub async fn run(
 fn router(state: AppState) -> Router {
     routes::router()
         .merge(rooms::router())
+        .merge(recording::api::router(&state))
         .merge(site::router(&state))
         .with_state(state)
 }

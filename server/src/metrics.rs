@@ -31,13 +31,15 @@ pub enum Kind {
     Media,
     /// `error` (out only).
     Error,
+    /// `recording` (out only).
+    Recording,
     /// A frame the server refused: bad JSON, bad envelope, unknown type, binary, rate-limited.
     Invalid,
 }
 
 impl Kind {
     /// Every kind, in `repr` order.
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::Welcome,
         Kind::NewPeer,
         Kind::PeerLeft,
@@ -47,6 +49,7 @@ impl Kind {
         Kind::Chat,
         Kind::Media,
         Kind::Error,
+        Kind::Recording,
         Kind::Invalid,
     ];
 
@@ -63,6 +66,7 @@ impl Kind {
             Kind::Media => "media",
             Kind::Error => "error",
             Kind::Invalid => "invalid",
+            Kind::Recording => "recording",
         }
     }
 

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::recording::{self, Recordings};
 use crate::signaling::Signaling;
 
 /// Shared, cheaply cloned handles. Each piece has one owner; this only holds handles to them.
@@ -24,27 +25,35 @@ pub struct AppState {
     pub signaling: Arc<Signaling>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Recordings: their state, storage and limits.
+    pub recordings: Arc<Recordings>,
 }
 
 impl AppState {
-    /// Builds the state for a server bound to `addr`.
+    /// Builds the state for a server bound to `addr`, loading the stored recordings.
     ///
     /// # Errors
-    /// A configuration the signaling engine cannot start with (a malformed Redis URL).
-    pub fn new(
+    /// A configuration the signaling engine cannot start with (a malformed Redis URL), or I/O
+    /// errors opening the recordings directory.
+    pub async fn new(
         config: Config,
         addr: SocketAddr,
         shutdown: CancellationToken,
-    ) -> Result<Self, String> {
+    ) -> std::io::Result<Self> {
         let leptos_options = config.leptos_options(addr);
         let metrics = Arc::new(Metrics::default());
-        let signaling = Arc::new(Signaling::new(&config, metrics.clone(), shutdown.clone())?);
+        let signaling = Arc::new(
+            Signaling::new(&config, metrics.clone(), shutdown.clone())
+                .map_err(std::io::Error::other)?,
+        );
+        let recordings = recording::open(config.recording_settings(), signaling.clone()).await?;
         Ok(AppState {
             config: Arc::new(config),
             leptos_options,
             shutdown,
             signaling,
             metrics,
+            recordings,
         })
     }
 }

@@ -226,6 +226,8 @@ impl Session {
                     p.media.set(state);
                 }
             }
+            // The in-call recording indicator arrives with the recorder (issue 8, phase 2).
+            ServerMessage::Recording(_) => {}
             ServerMessage::Error { code, message } => {
                 leptos::logging::warn!("signaling error {code}: {message}");
             }

@@ -51,6 +51,7 @@ fn Room(room: RoomId) -> impl IntoView {
                         {move || format!("{} in call", ui.participants.with(|p| p.len()) + 1)}
                     </span>
                 </Show>
+                <a class="button" href=format!("/room/{room}/recordings") data-testid="recordings-link">"Recordings"</a>
                 <CopyLinkButton/>
             </header>
             <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>

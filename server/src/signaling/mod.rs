@@ -18,17 +18,18 @@ pub mod room;
 pub mod upgrade;
 pub mod writer;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use protocol::IceServer;
+use protocol::{IceServer, PeerId, RecordingNotice, RecordingPhase, RoomId, ServerMessage};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::metrics::Metrics;
-use engine::{AnyEngine, MemoryEngine, RedisEngine, RedisSettings};
+use crate::metrics::{Kind, Metrics};
+use engine::{AnyEngine, Engine, MemoryEngine, RedisEngine, RedisSettings};
 use node::NodeId;
 use registry::Registry;
 
@@ -71,6 +72,9 @@ pub struct Signaling {
     pub tracker: TaskTracker,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
+    /// Each room's recording in progress, as last announced from this node, for the `welcome`
+    /// of later joiners. Never locked across an `.await`.
+    pub recordings: std::sync::Mutex<HashMap<RoomId, RecordingNotice>>,
 }
 
 impl Signaling {
@@ -127,7 +131,47 @@ impl Signaling {
             connections: Arc::new(Semaphore::new(config.max_connections)),
             tracker: TaskTracker::new(),
             shutdown,
+            recordings: std::sync::Mutex::default(),
         })
+    }
+
+    /// Tells everyone in `room` about its recording (the `recording` frame) and remembers it
+    /// for the `welcome` of later joiners on this node until it ends: the recording module's one
+    /// entry point into signaling.
+    pub async fn announce_recording(&self, room: &RoomId, notice: RecordingNotice) {
+        {
+            let mut notices = self
+                .recordings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if notice.phase == RecordingPhase::Ended {
+                notices.remove(room);
+            } else {
+                notices.insert(room.clone(), notice.clone());
+            }
+        }
+        self.engine
+            .announce(room, &ServerMessage::Recording(notice), Kind::Recording)
+            .await;
+    }
+
+    /// The recording notice for a joiner of `room`, if it is being recorded.
+    pub fn recording_notice(&self, room: &RoomId) -> Option<RecordingNotice> {
+        self.recordings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(room)
+            .cloned()
+    }
+
+    /// Whether `peer` holds a slot in `room` (a peer in its resume grace does): a recording
+    /// lives only while its recorder is in the room. Asks the engine the question a join would,
+    /// so it holds on every node.
+    pub async fn has_peer(&self, room: &RoomId, peer: &PeerId) -> bool {
+        matches!(
+            self.engine.check(room, peer, None).await,
+            Err(engine::Refusal::PeerIdTaken)
+        )
     }
 }
 

@@ -146,6 +146,7 @@ pub async fn ws_handler(
         ice_servers: sig.ice_servers.clone(),
         node: sig.registry.node().to_string(),
         seq: None,
+        recording: sig.recording_notice(&room),
     };
     let request = JoinRequest {
         room: room.clone(),

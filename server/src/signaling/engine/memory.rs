@@ -420,6 +420,7 @@ mod tests {
             ice_servers: Vec::new(),
             node: String::new(),
             seq: None,
+            recording: None,
         }
     }
     /// Runs a future that never waits (every method of this engine).

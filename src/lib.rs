@@ -20,4 +20,6 @@ pub use error::{CloseCode, ErrorCode};
 pub use ids::{IdError, PeerId, RoomId, SERVER_SENDER};
 pub use media::MediaState;
 pub use raw::RawJson;
-pub use server::{ChatMessage, IceServer, PeerInfo, ServerMessage, Welcome};
+pub use server::{
+    ChatMessage, IceServer, IceServers, IceTransportPolicy, PeerInfo, ServerMessage, Welcome,
+};

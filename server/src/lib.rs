@@ -16,6 +16,7 @@ pub mod signaling;
 mod site;
 mod state;
 pub mod telemetry;
+pub mod turn;
 
 use std::io;
 use std::time::Duration;
@@ -35,12 +36,16 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// waits (at most [`DRAIN_TIMEOUT`]) for every WebSocket to be closed with 1001.
 ///
 /// # Errors
-/// I/O errors of the listener.
+/// I/O errors of the listener; `InvalidInput` for settings that contradict each other
+/// ([`Config::check`]).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    config
+        .check()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, addr, shutdown.clone());
     let tracker = state.signaling.tracker.clone();

@@ -15,6 +15,8 @@ use protocol::ErrorCode;
 pub enum Kind {
     /// `welcome` (out only).
     Welcome,
+    /// `ice-servers`: renewed TURN credentials (out only).
+    IceServers,
     /// `new-peer` (out only).
     NewPeer,
     /// `peer-left` (out only).
@@ -37,8 +39,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in `repr` order.
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::Welcome,
+        Kind::IceServers,
         Kind::NewPeer,
         Kind::PeerLeft,
         Kind::Offer,
@@ -54,6 +57,7 @@ impl Kind {
     fn label(self) -> &'static str {
         match self {
             Kind::Welcome => "welcome",
+            Kind::IceServers => "ice-servers",
             Kind::NewPeer => "new-peer",
             Kind::PeerLeft => "peer-left",
             Kind::Offer => "offer",

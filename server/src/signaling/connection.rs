@@ -15,6 +15,7 @@ use super::hub::NoSuchPeer;
 use super::ratelimit::{TokenBucket, Verdict};
 use super::{writer, Signaling};
 use crate::metrics::Kind;
+use crate::turn;
 
 /// How long the reader keeps draining after the connection ended, so the client's close reply
 /// (or the rest of an oversized frame) is read and the socket ends with FIN, not RST.
@@ -73,6 +74,14 @@ pub async fn serve(socket: WebSocket, join: Join, sig: Arc<Signaling>) {
     {
         Ok(joined) => {
             tracing::info!(%room, %peer, ?joined, "peer joined");
+            let renew = turn::renew(
+                conn.clone(),
+                room.clone(),
+                peer.clone(),
+                sig.hub.ice().clone(),
+                metrics.clone(),
+            );
+            sig.tracker.spawn(renew);
             read(&mut stream, &conn, &room, &peer, &sig).await
         }
         Err(refusal) => {

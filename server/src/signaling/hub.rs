@@ -11,14 +11,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
-use protocol::{
-    ChatMessage, ErrorCode, IceServer, MediaState, PeerId, RoomId, ServerMessage, Welcome,
-};
+use protocol::{ChatMessage, ErrorCode, MediaState, PeerId, RoomId, ServerMessage, Welcome};
 
 use super::handle::{ConnHandle, Outbound};
 use super::room::{Room, Slot};
 use crate::metrics::{Kind, Metrics};
 use crate::random;
+use crate::turn::IceConfig;
 
 /// Length of resume tokens: 24 characters of `A-Za-z0-9` (142 bits), unguessable.
 const SESSION_TOKEN_LEN: usize = 24;
@@ -69,21 +68,26 @@ pub struct Hub {
     rooms: Mutex<HashMap<RoomId, Room>>,
     /// Most peers per room.
     capacity: usize,
-    /// Sent in every `welcome`.
-    ice_servers: Vec<IceServer>,
+    /// The ICE servers of every `welcome`, with TURN credentials minted per peer.
+    ice: Arc<IceConfig>,
     /// Counters.
     metrics: Arc<Metrics>,
 }
 
 impl Hub {
     /// An empty hub.
-    pub fn new(capacity: usize, ice_servers: Vec<IceServer>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(capacity: usize, ice: Arc<IceConfig>, metrics: Arc<Metrics>) -> Self {
         Hub {
             rooms: Mutex::new(HashMap::new()),
             capacity,
-            ice_servers,
+            ice,
             metrics,
         }
+    }
+
+    /// The ICE settings, for the credential renewals of each connection.
+    pub fn ice(&self) -> &Arc<IceConfig> {
+        &self.ice
     }
 
     /// The counters this hub updates.
@@ -133,6 +137,8 @@ impl Hub {
         resume: Option<&str>,
         conn: ConnHandle,
     ) -> Result<Joined, Refusal> {
+        // Minted outside the lock: fresh credentials on every welcome, resumes included.
+        let ice_servers = self.ice.servers_for(peer, SystemTime::now());
         let mut rooms = self.lock();
         let room = rooms.entry(room_id.clone()).or_default();
         let resumed = match self.admit(room, peer, resume) {
@@ -172,7 +178,8 @@ impl Hub {
             you: peer.clone(),
             session,
             peers: room.peer_list(peer),
-            ice_servers: self.ice_servers.clone(),
+            ice_servers,
+            ice_transport_policy: self.ice.policy(),
         });
         conn.send(
             Outbound {
@@ -321,7 +328,11 @@ mod tests {
     use super::*;
 
     fn hub(capacity: usize) -> Hub {
-        Hub::new(capacity, Vec::new(), Arc::new(Metrics::default()))
+        Hub::new(
+            capacity,
+            Arc::new(IceConfig::default()),
+            Arc::new(Metrics::default()),
+        )
     }
     fn ids(room: &str, peer: &str) -> (RoomId, PeerId) {
         (RoomId::parse(room).unwrap(), PeerId::parse(peer).unwrap())

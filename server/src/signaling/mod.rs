@@ -17,13 +17,13 @@ pub mod writer;
 use std::sync::Arc;
 use std::time::Duration;
 
-use protocol::IceServer;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::turn::IceConfig;
 use hub::Hub;
 
 /// The per-connection limits, copied out of [`Config`] once.
@@ -65,7 +65,11 @@ impl Signaling {
     /// Builds the hub from the configuration.
     pub fn new(config: &Config, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Self {
         Signaling {
-            hub: Hub::new(config.room_capacity, ice_servers(config), metrics),
+            hub: Hub::new(
+                config.room_capacity,
+                Arc::new(IceConfig::new(config)),
+                metrics,
+            ),
             settings: Settings {
                 max_frame_bytes: config.max_frame_bytes,
                 outbound_queue: config.outbound_queue,
@@ -81,31 +85,4 @@ impl Signaling {
             shutdown,
         }
     }
-}
-
-/// The `iceServers` of `welcome`: STUN URLs on their own (credentials mean nothing to them),
-/// TURN URLs together with the configured user name and password.
-fn ice_servers(config: &Config) -> Vec<IceServer> {
-    let (turn, stun): (Vec<String>, Vec<String>) = config
-        .ice_urls
-        .iter()
-        .map(|u| u.trim().to_owned())
-        .filter(|u| !u.is_empty())
-        .partition(|u| u.starts_with("turn:") || u.starts_with("turns:"));
-    let mut servers = Vec::new();
-    if !stun.is_empty() {
-        servers.push(IceServer {
-            urls: stun,
-            username: None,
-            credential: None,
-        });
-    }
-    if !turn.is_empty() {
-        servers.push(IceServer {
-            urls: turn,
-            username: config.turn_username.clone(),
-            credential: config.turn_credential.clone(),
-        });
-    }
-    servers
 }

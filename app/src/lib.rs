@@ -7,7 +7,10 @@
 pub mod actions;
 #[cfg(feature = "hydrate")]
 pub mod call;
+pub mod checks;
 mod components;
+#[cfg(feature = "hydrate")]
+mod connectivity;
 pub mod pages;
 pub mod state;
 mod status;
@@ -19,7 +22,7 @@ use leptos_router::{
     path,
 };
 
-use pages::{HomePage, NotFound, RoomPage};
+use pages::{CheckPage, HomePage, NotFound, RoomPage};
 
 /// The whole HTML document: the server renders it around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,6 +60,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/room/:id") view=RoomPage/>
+                <Route path=path!("/check") view=CheckPage/>
             </Routes>
         </Router>
     }

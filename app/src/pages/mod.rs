@@ -1,9 +1,11 @@
 //! One module per page.
 
+mod check;
 mod home;
 mod not_found;
 mod room;
 
+pub use check::CheckPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use room::RoomPage;

@@ -54,6 +54,12 @@ if ! [ -x /usr/bin/chromium ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
+# coturn (`turnserver`, `turnutils_uclient`): the TURN tests start their own relay on loopback.
+if ! command -v turnserver >/dev/null || ! command -v turnutils_uclient >/dev/null; then
+  log "installing coturn from apt"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn
+fi
 # `ip` and `unshare` run the browser tests in a loopback-only network namespace.
 if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
   log "installing iproute2 and util-linux"

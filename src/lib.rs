@@ -26,4 +26,6 @@ pub use recording::{
     RecordingNotice, RecordingPhase, RecordingState, StartRecording, StartedRecording,
     RECORDING_ID_LEN, RECORDING_TOKEN_LEN,
 };
-pub use server::{ChatMessage, IceServer, PeerInfo, ServerMessage, Welcome};
+pub use server::{
+    ChatMessage, IceServer, IceServers, IceTransportPolicy, PeerInfo, ServerMessage, Welcome,
+};

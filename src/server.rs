@@ -37,6 +37,26 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Which ICE candidates a browser may use (`RTCConfiguration.iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceTransportPolicy {
+    /// Any candidate: direct paths first, the relay when nothing else works.
+    All,
+    /// Relayed candidates only: every connection goes through TURN. For networks that must hide
+    /// the peers' addresses from each other, and for tests that prove the relay path.
+    Relay,
+}
+
+/// The `data` of `ice-servers`: fresh TURN credentials for a long call, sent before the ones of
+/// `welcome` expire. The client applies them to its existing connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServers {
+    /// Replaces the `iceServers` of `welcome` (or of the previous `ice-servers`).
+    #[serde(rename = "iceServers")]
+    pub ice_servers: Vec<IceServer>,
+}
+
 /// The `data` of `welcome`: everything a joiner needs to start its calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Welcome {
@@ -62,6 +82,13 @@ pub struct Welcome {
     /// The room's recording in progress, if any, so a late joiner sees the indicator at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<RecordingNotice>,
+    /// Set when the server forces a policy on every connection (absent: the browser default).
+    #[serde(
+        rename = "iceTransportPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ice_transport_policy: Option<IceTransportPolicy>,
 }
 
 /// The `data` of a broadcast `chat`.
@@ -83,6 +110,8 @@ pub struct ChatMessage {
 pub enum ServerMessage {
     /// The first frame to a joiner.
     Welcome(Welcome),
+    /// Fresh ICE servers (renewed TURN credentials) for the addressee's connections.
+    IceServers(IceServers),
     /// A peer joined (sent to the others).
     NewPeer {
         /// The joiner.
@@ -171,6 +200,7 @@ impl ServerMessage {
     pub fn kind(&self) -> &'static str {
         match self {
             ServerMessage::Welcome(_) => "welcome",
+            ServerMessage::IceServers(_) => "ice-servers",
             ServerMessage::NewPeer { .. } => "new-peer",
             ServerMessage::PeerLeft { .. } => "peer-left",
             ServerMessage::Relay { kind, .. } => kind.as_str(),
@@ -206,6 +236,9 @@ impl ServerMessage {
         match self {
             ServerMessage::Welcome(w) => {
                 out(kind, room, SERVER_SENDER, Some(w.you.as_str()), None, w)
+            }
+            ServerMessage::IceServers(servers) => {
+                out(kind, room, SERVER_SENDER, None, None, servers)
             }
             ServerMessage::NewPeer { id, name } => {
                 out(kind, room, SERVER_SENDER, None, Some(name), id)
@@ -276,6 +309,9 @@ impl ServerMessage {
         }
         match env.kind.as_str() {
             "welcome" => Ok(ServerMessage::Welcome(typed(data_as("bad welcome")?)?)),
+            "ice-servers" => Ok(ServerMessage::IceServers(typed(data_as(
+                "bad ice-servers",
+            )?)?)),
             "new-peer" => Ok(ServerMessage::NewPeer {
                 id: typed(data_as("bad new-peer")?)?,
                 name: env.name.clone().unwrap_or_default(),
@@ -378,6 +414,7 @@ mod tests {
             node: "n1".into(),
             seq: None,
             recording: None,
+            ice_transport_policy: None,
         }));
         assert!(
             v["data"].get("recording").is_none(),
@@ -393,6 +430,7 @@ mod tests {
         assert_eq!(rec["data"]["phase"], "recording");
         assert_eq!(v["data"]["iceServers"][0]["urls"][0], "stun:127.0.0.1:3478");
         assert_eq!(v["data"]["node"], "n1");
+        assert!(v["data"].get("iceTransportPolicy").is_none(), "{v}");
         let v = round_trip(ServerMessage::Chat {
             from: peer("a"),
             message: ChatMessage {
@@ -412,5 +450,31 @@ mod tests {
             message: "gone".into(),
         });
         assert_eq!(v["data"]["code"], "no-such-peer");
+    }
+
+    #[test]
+    fn ice_servers_and_a_relay_policy_round_trip() {
+        let turn = IceServer {
+            urls: vec!["turn:127.0.0.1:3478".into()],
+            username: Some("1700000000:a".into()),
+            credential: Some("c2VjcmV0".into()),
+        };
+        let v = round_trip(ServerMessage::IceServers(IceServers {
+            ice_servers: vec![turn.clone()],
+        }));
+        assert_eq!(
+            v,
+            json!({"type":"ice-servers","room":"room-1","from":"server","data":{"iceServers":[
+                {"urls":["turn:127.0.0.1:3478"],"username":"1700000000:a","credential":"c2VjcmV0"}
+            ]}})
+        );
+        let v = round_trip(ServerMessage::Welcome(Welcome {
+            you: peer("a"),
+            session: "tok".into(),
+            peers: Vec::new(),
+            ice_servers: vec![turn],
+            ice_transport_policy: Some(IceTransportPolicy::Relay),
+        }));
+        assert_eq!(v["data"]["iceTransportPolicy"], "relay");
     }
 }

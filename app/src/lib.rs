@@ -7,7 +7,10 @@
 pub mod actions;
 #[cfg(feature = "hydrate")]
 pub mod call;
+pub mod checks;
 mod components;
+#[cfg(feature = "hydrate")]
+mod connectivity;
 pub mod pages;
 pub mod recordings_client;
 pub mod state;
@@ -20,7 +23,7 @@ use leptos_router::{
     path,
 };
 
-use pages::{HomePage, NotFound, RecordingsPage, RoomPage};
+use pages::{CheckPage, HomePage, NotFound, RecordingsPage, RoomPage};
 
 /// The whole HTML document: the server renders it around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -59,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/room/:id") view=RoomPage/>
                 <Route path=path!("/room/:id/recordings") view=RecordingsPage/>
+                <Route path=path!("/check") view=CheckPage/>
             </Routes>
         </Router>
     }

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use leptos::config::LeptosOptions;
-use protocol::limits;
+use protocol::{limits, IceTransportPolicy};
+
+use crate::turn::{self, Secret};
 
 /// Every setting of the server.
 #[derive(Debug, Clone, Parser)]
@@ -57,13 +59,33 @@ pub struct Config {
     #[arg(long, env = "RECORD_MEET_ICE_URLS", value_delimiter = ',')]
     pub ice_urls: Vec<String>,
 
-    /// User name for the TURN URLs.
+    /// Fixed user name for the TURN URLs, for providers that hand out fixed credentials.
+    /// Anyone who opens the page can read it: prefer --turn-secret.
     #[arg(long, env = "RECORD_MEET_TURN_USERNAME")]
     pub turn_username: Option<String>,
 
-    /// Password for the TURN URLs.
+    /// Fixed password for the TURN URLs (goes with --turn-username).
     #[arg(long, env = "RECORD_MEET_TURN_CREDENTIAL", hide_env_values = true)]
     pub turn_credential: Option<String>,
+
+    /// Shared secret of the TURN server (coturn: `use-auth-secret` with this as
+    /// `static-auth-secret`). Every peer then gets its own TURN user name and password, valid
+    /// for --turn-ttl-secs and renewed during long calls; the secret never leaves the server.
+    /// At least 16 characters; not together with --turn-username/--turn-credential.
+    #[arg(long, env = "RECORD_MEET_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<Secret>,
+
+    /// Seconds a minted TURN credential stays valid (10 to 604800). Peers in a call get fresh
+    /// ones every half of this.
+    #[arg(long, env = "RECORD_MEET_TURN_TTL_SECS", default_value_t = turn::DEFAULT_TTL_SECS,
+          value_parser = clap::value_parser!(u64).range(turn::MIN_TTL_SECS..=turn::MAX_TTL_SECS))]
+    pub turn_ttl_secs: u64,
+
+    /// Force an ICE transport policy on every browser connection: `relay` sends all media
+    /// through the TURN server (hides addresses; also proves the relay works), `all` is the
+    /// browsers' default. Unset: the browsers' default.
+    #[arg(long, env = "RECORD_MEET_ICE_TRANSPORT_POLICY", value_parser = parse_policy)]
+    pub ice_transport_policy: Option<IceTransportPolicy>,
 
     /// Origins allowed to open the signaling WebSocket, comma-separated (e.g.
     /// `https://meet.example.org`). Always allowed: the server's own host, localhost and
@@ -158,7 +180,26 @@ fn in_range<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String
     }
 }
 
+/// Parses `all` or `relay`.
+fn parse_policy(s: &str) -> Result<IceTransportPolicy, String> {
+    match s.trim() {
+        "all" => Ok(IceTransportPolicy::All),
+        "relay" => Ok(IceTransportPolicy::Relay),
+        _ => Err("expected `all` or `relay`".into()),
+    }
+}
+
 impl Config {
+    /// Refuses settings that contradict each other (e.g. a TURN secret and fixed TURN
+    /// credentials), so a misconfigured server stops at startup with a clear message instead of
+    /// serving calls that cannot connect.
+    ///
+    /// # Errors
+    /// What to fix, naming the variables.
+    pub fn check(&self) -> Result<(), turn::ConfigError> {
+        turn::check(self)
+    }
+
     /// The defaults, as if started with no flags and no environment: for tests.
     pub fn defaults() -> Self {
         Config {
@@ -172,6 +213,9 @@ impl Config {
             ice_urls: Vec::new(),
             turn_username: None,
             turn_credential: None,
+            turn_secret: None,
+            turn_ttl_secs: turn::DEFAULT_TTL_SECS,
+            ice_transport_policy: None,
             allowed_origins: Vec::new(),
             rate_per_sec: 50,
             rate_burst: 200,
@@ -252,5 +296,33 @@ mod tests {
     fn refuses_out_of_range_limits() {
         assert!(Config::try_parse_from(["record-meet", "--room-capacity", "0"]).is_err());
         assert!(Config::try_parse_from(["record-meet", "--max-frame-bytes", "10"]).is_err());
+        assert!(Config::try_parse_from(["record-meet", "--turn-ttl-secs", "5"]).is_err());
+        assert!(Config::try_parse_from(["record-meet", "--ice-transport-policy", "x"]).is_err());
+    }
+
+    #[test]
+    fn turn_settings_parse() {
+        let c = Config::try_parse_from([
+            "record-meet",
+            "--ice-urls",
+            "turn:t:3478",
+            "--turn-secret",
+            "0123456789abcdef0123",
+            "--turn-ttl-secs",
+            "3600",
+            "--ice-transport-policy",
+            "relay",
+        ])
+        .unwrap();
+        assert_eq!(c.turn_ttl_secs, 3600);
+        assert_eq!(c.ice_transport_policy, Some(IceTransportPolicy::Relay));
+        assert_eq!(c.turn_secret, Some(Secret::new("0123456789abcdef0123")));
+        c.check().unwrap();
+        assert_eq!(
+            Config::try_parse_from(["record-meet"])
+                .unwrap()
+                .turn_ttl_secs,
+            turn::DEFAULT_TTL_SECS
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod signaling;
 mod site;
 mod state;
 pub mod telemetry;
+pub mod turn;
 
 use std::io;
 use std::time::Duration;
@@ -40,12 +41,16 @@ const ENGINE_READY_TIMEOUT: Duration = Duration::from_secs(5);
 /// waits (at most [`DRAIN_TIMEOUT`]) for every WebSocket to be closed with 1001.
 ///
 /// # Errors
-/// I/O errors of the listener.
+/// I/O errors of the listener; `InvalidInput` for settings that contradict each other
+/// ([`Config::check`]).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    config
+        .check()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, addr, shutdown.clone()).await?;
     if !state.signaling.engine.ready(ENGINE_READY_TIMEOUT).await {

@@ -10,6 +10,10 @@ async fn main() -> std::process::ExitCode {
     let _ = dotenvy::dotenv();
     let config = Config::parse();
     telemetry::init();
+    if let Err(e) = config.check() {
+        eprintln!("record-meet: cannot start: {e}");
+        return std::process::ExitCode::from(2);
+    }
 
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,

@@ -15,6 +15,8 @@ use protocol::ErrorCode;
 pub enum Kind {
     /// `welcome` (out only).
     Welcome,
+    /// `ice-servers`: renewed TURN credentials (out only).
+    IceServers,
     /// `new-peer` (out only).
     NewPeer,
     /// `peer-left` (out only).
@@ -39,8 +41,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in `repr` order.
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Welcome,
+        Kind::IceServers,
         Kind::NewPeer,
         Kind::PeerLeft,
         Kind::Offer,
@@ -57,6 +60,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Welcome => "welcome",
+            Kind::IceServers => "ice-servers",
             Kind::NewPeer => "new-peer",
             Kind::PeerLeft => "peer-left",
             Kind::Offer => "offer",

@@ -3,7 +3,8 @@
 //! touch a browser object themselves.
 
 mod engine;
-mod js;
+mod ice;
+pub(crate) mod js;
 pub mod media;
 mod peer;
 mod session;

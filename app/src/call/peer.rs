@@ -13,7 +13,7 @@ use protocol::RelayKind;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcIceConnectionState, RtcPeerConnection,
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceConnectionState, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcRtpSender, RtcSignalingState, RtcTrackEvent,
 };
 
@@ -62,12 +62,11 @@ impl Peer {
     pub fn new(
         my_id: &str,
         remote_id: &str,
-        ice_servers_json: &str,
+        config: &RtcConfiguration,
         local: Option<&MediaStream>,
         events: Rc<dyn PeerEvents>,
     ) -> Result<Peer, JsValue> {
-        let config = js::parse_json(&format!(r#"{{"iceServers":{ice_servers_json}}}"#))?;
-        let pc = RtcPeerConnection::new_with_configuration(config.unchecked_ref())?;
+        let pc = RtcPeerConnection::new_with_configuration(config)?;
         let inner = Rc::new(Inner {
             remote_id: remote_id.to_owned(),
             pc,

@@ -11,6 +11,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
+use super::ice::IceSettings;
 use super::peer::{Peer, PeerEvents};
 use super::signaling::{Ended, Signaling};
 use super::{js, stats};
@@ -37,7 +38,8 @@ pub struct Session {
     /// (`welcome.seq`, plus one per frame after it), sent as `last` on resume so that exactly
     /// the missed frames are replayed.
     seq: Cell<Option<u64>>,
-    ice_servers_json: RefCell<String>,
+    /// The ICE servers and policy of the latest `welcome` or `ice-servers`.
+    ice: RefCell<IceSettings>,
     peers: RefCell<HashMap<String, Rc<Peer>>>,
     signaling: Signaling,
     left: Cell<bool>,
@@ -57,7 +59,7 @@ impl Session {
             local,
             token: RefCell::new(None),
             seq: Cell::new(None),
-            ice_servers_json: RefCell::new("[]".to_owned()),
+            ice: RefCell::new(IceSettings::default()),
             peers: RefCell::new(HashMap::new()),
             signaling: Signaling::default(),
             left: Cell::new(false),
@@ -174,12 +176,16 @@ impl Session {
     async fn handle(self: &Rc<Self>, message: ServerMessage) {
         if !matches!(
             message,
-            ServerMessage::Welcome(_) | ServerMessage::Error { .. }
+            ServerMessage::Welcome(_) | ServerMessage::Error { .. } | ServerMessage::IceServers(_)
         ) {
             self.seq.set(self.seq.get().map(|n| n + 1));
         }
         match message {
             ServerMessage::Welcome(welcome) => self.on_welcome(welcome),
+            ServerMessage::IceServers(renewal) => {
+                let ice = self.ice.borrow().renewed(&renewal.ice_servers);
+                self.use_ice(ice);
+            }
             ServerMessage::NewPeer { id, name } => {
                 // A peer we knew under this id came back as a new session (e.g. after a server
                 // restart): its old connection is dead.
@@ -243,8 +249,10 @@ impl Session {
             self.peers.borrow_mut().clear();
             self.ui.participants.set(Vec::new());
         }
-        *self.ice_servers_json.borrow_mut() =
-            serde_json::to_string(&welcome.ice_servers).unwrap_or_else(|_| "[]".into());
+        self.use_ice(IceSettings::new(
+            &welcome.ice_servers,
+            welcome.ice_transport_policy,
+        ));
         let present: Vec<String> = welcome.peers.iter().map(|p| p.id.to_string()).collect();
         self.peers.borrow_mut().retain(|id, _| present.contains(id));
         self.ui.participants.update(|ps| {
@@ -269,6 +277,17 @@ impl Session {
         self.send_media_state();
     }
 
+    /// Keeps `ice` for new connections and gives it to the open ones, so an ICE restart uses
+    /// credentials that are still valid.
+    fn use_ice(&self, ice: IceSettings) {
+        for peer in self.peers() {
+            if let Err(e) = ice.apply(peer.connection()) {
+                leptos::logging::warn!("setConfiguration failed: {}", js::describe(&e));
+            }
+        }
+        *self.ice.borrow_mut() = ice;
+    }
+
     fn upsert_participant(&self, id: &str, name: &str) {
         match self.ui.participant(id) {
             Some(p) => p.name.set(name.to_owned()),
@@ -288,8 +307,14 @@ impl Session {
             self.upsert_participant(id, "");
         }
         let events: Rc<dyn PeerEvents> = Rc::new(Events(Rc::downgrade(self)));
-        let ice = self.ice_servers_json.borrow().clone();
-        match Peer::new(self.me.as_str(), id, &ice, self.local.as_ref(), events) {
+        let config = match self.ice.borrow().configuration() {
+            Ok(config) => config,
+            Err(e) => {
+                leptos::logging::error!("bad ICE configuration: {}", js::describe(&e));
+                return None;
+            }
+        };
+        match Peer::new(self.me.as_str(), id, &config, self.local.as_ref(), events) {
             Ok(peer) => {
                 if self.first_peer_at_ms.get().is_none() {
                     self.first_peer_at_ms.set(Some(js::now_ms()));

@@ -76,6 +76,13 @@ pub fn Lobby() -> impl IntoView {
                 >
                     "Join meeting"
                 </button>
+                <a
+                    class="check-link"
+                    data-testid="check-link"
+                    href=move || format!("/check?room={}", ui.room.get_value())
+                >
+                    "Trouble connecting? Check your connection"
+                </a>
             </form>
         </div>
     }

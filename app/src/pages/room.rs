@@ -94,6 +94,15 @@ fn Ended(title: &'static str, detail: String) -> impl IntoView {
                 </button>
                 <a class="button" href="/">"Home"</a>
             </div>
+            <Show when=move || matches!(ui.phase.get(), Phase::Failed(_))>
+                <a
+                    class="check-link"
+                    data-testid="check-link"
+                    href=move || format!("/check?room={}", ui.room.get_value())
+                >
+                    "Check your connection: camera, microphone, server and relay"
+                </a>
+            </Show>
         </div>
     }
 }

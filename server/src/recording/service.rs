@@ -184,12 +184,11 @@ impl Recordings {
                     index
                         .active
                         .insert(entry.meta.room.clone(), entry.meta.id.clone());
-                    signaling
-                        .announce_recording(
-                            &entry.meta.room,
-                            entry.notice(RecordingPhase::Recording),
-                        )
-                        .await;
+                    // Nobody is connected yet: only later welcomes need to know.
+                    signaling.remember_recording(
+                        &entry.meta.room,
+                        &entry.notice(RecordingPhase::Recording),
+                    );
                 }
             }
             index.entries.insert(entry.meta.id.clone(), entry);
@@ -389,7 +388,7 @@ impl Recordings {
         };
         if !known {
             if let Err(e) = self.check_space(len).await {
-                self.set_paused(id, true);
+                self.set_paused(id, true).await;
                 return Err(e);
             }
             self.lock().total_bytes += len;
@@ -398,9 +397,8 @@ impl Recordings {
         let write_key = key.clone();
         let outcome =
             tokio::task::spawn_blocking(move || storage.put_chunk(&write_key, seq, &body)).await;
-        let mut index = self.lock();
         if !known {
-            index.total_bytes -= len;
+            self.lock().total_bytes -= len;
         }
         let outcome = match outcome {
             Ok(Ok(outcome)) => outcome,
@@ -408,8 +406,7 @@ impl Recordings {
                 if e.kind() == std::io::ErrorKind::StorageFull
                     || e.kind() == std::io::ErrorKind::QuotaExceeded =>
             {
-                drop(index);
-                self.set_paused(id, true);
+                self.set_paused(id, true).await;
                 return Err(RecError::storage_full("the disk is full"));
             }
             Ok(Err(e)) => {
@@ -421,44 +418,50 @@ impl Recordings {
                 return Err(RecError::internal());
             }
         };
-        let Some(entry) = index.entries.get_mut(id) else {
-            return Err(RecError::no_such_recording());
-        };
-        let mut added = false;
-        match outcome {
-            PutOutcome::Conflict => {
-                return Err(RecError::new(
-                    RecordingError::ChunkConflict,
-                    "a different chunk is stored under this number",
-                ))
-            }
-            PutOutcome::Identical => {}
-            PutOutcome::Stored => {
-                if entry.chunks.insert(seq) {
-                    entry.chunk_bytes += len;
-                    entry.last_chunk_at = now_ms();
-                    while entry.chunks.contains(&entry.contiguous) {
-                        entry.contiguous += 1;
+        // The index lock is held only in this block, never across an `.await`.
+        let (ack, ended, paused) = {
+            let mut index = self.lock();
+            let Some(entry) = index.entries.get_mut(id) else {
+                return Err(RecError::no_such_recording());
+            };
+            let mut added = false;
+            match outcome {
+                PutOutcome::Conflict => {
+                    return Err(RecError::new(
+                        RecordingError::ChunkConflict,
+                        "a different chunk is stored under this number",
+                    ))
+                }
+                PutOutcome::Identical => {}
+                PutOutcome::Stored => {
+                    if entry.chunks.insert(seq) {
+                        entry.chunk_bytes += len;
+                        entry.last_chunk_at = now_ms();
+                        while entry.chunks.contains(&entry.contiguous) {
+                            entry.contiguous += 1;
+                        }
+                        added = true;
                     }
-                    added = true;
                 }
             }
-        }
-        if added {
-            index.total_bytes += len;
-        }
-        let Some(entry) = index.entries.get(id) else {
-            return Err(RecError::no_such_recording());
+            if added {
+                index.total_bytes += len;
+            }
+            let Some(entry) = index.entries.get(id) else {
+                return Err(RecError::no_such_recording());
+            };
+            let ack = ChunkAck {
+                seq,
+                contiguous: entry.contiguous.checked_sub(1),
+            };
+            (
+                ack,
+                entry.meta.state != RecordingState::Recording,
+                entry.paused,
+            )
         };
-        let ack = ChunkAck {
-            seq,
-            contiguous: entry.contiguous.checked_sub(1),
-        };
-        let ended = entry.meta.state != RecordingState::Recording;
-        let paused = entry.paused;
-        drop(index);
         if paused {
-            self.set_paused(id, false);
+            self.set_paused(id, false).await;
         }
         if ended && outcome == PutOutcome::Stored {
             // A late chunk of an ended recording: make the file include it.
@@ -471,7 +474,7 @@ impl Recordings {
 
     /// Marks a recording in progress paused (storage full) or recording again, telling the room
     /// when that changes.
-    fn set_paused(&self, id: &RecordingId, paused: bool) {
+    async fn set_paused(&self, id: &RecordingId, paused: bool) {
         let notice = {
             let mut index = self.lock();
             let Some(entry) = index.entries.get_mut(id) else {
@@ -675,21 +678,37 @@ impl Recordings {
         Ok(())
     }
 
-    /// For the watchdog: recordings in progress whose recorder left or went silent.
-    pub(super) fn overdue(&self) -> Vec<RecordingId> {
+    /// For the watchdog: recordings in progress whose recorder left or went silent. Asks the
+    /// signaling engine who is present without holding the index lock.
+    pub(super) async fn overdue(&self) -> Vec<RecordingId> {
+        let recorders: Vec<(RecordingId, RoomId, PeerId)> = {
+            let index = self.lock();
+            index
+                .active
+                .values()
+                .filter_map(|id| index.entries.get(id))
+                .map(|e| {
+                    (
+                        e.meta.id.clone(),
+                        e.meta.room.clone(),
+                        e.meta.uploader.clone(),
+                    )
+                })
+                .collect()
+        };
+        let mut present = Vec::with_capacity(recorders.len());
+        for (id, room, uploader) in recorders {
+            let here = self.signaling.has_peer(&room, &uploader).await;
+            present.push((id, here));
+        }
         let now = Instant::now();
         let mut index = self.lock();
-        let active: Vec<RecordingId> = index.active.values().cloned().collect();
         let mut overdue = Vec::new();
-        for id in active {
+        for (id, here) in present {
             let Some(entry) = index.entries.get_mut(&id) else {
                 continue;
             };
-            if self
-                .signaling
-                .has_peer(&entry.meta.room, &entry.meta.uploader)
-                .await
-            {
+            if here {
                 entry.absent_since = None;
             } else {
                 entry.absent_since.get_or_insert(now);

@@ -17,7 +17,7 @@ pub async fn run(recordings: Arc<Recordings>, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        for id in recordings.overdue() {
+        for id in recordings.overdue().await {
             tracing::info!(id = %id, "recorder gone: finalizing the recording as interrupted");
             if recordings
                 .end(&id, RecordingState::Interrupted)

@@ -17,6 +17,7 @@ use super::handle::{ConnHandle, Outbound};
 use super::ratelimit::{TokenBucket, Verdict};
 use super::{writer, Signaling};
 use crate::metrics::Kind;
+use crate::turn;
 
 /// How long the reader keeps draining after the connection ended, so the client's close reply
 /// (or the rest of an oversized frame) is read and the socket ends with FIN, not RST.
@@ -121,6 +122,14 @@ pub async fn serve(socket: WebSocket, mut admitted: Admitted, sig: Arc<Signaling
         sig.shutdown.clone(),
         metrics.clone(),
         sig.settings.ping_interval,
+    ));
+    // Fresh TURN credentials before the old ones expire, for as long as the socket lives.
+    sig.tracker.spawn(turn::renew(
+        conn.clone(),
+        room.clone(),
+        peer.clone(),
+        sig.ice.clone(),
+        metrics.clone(),
     ));
     // The in-memory engine answers at once; a remote one gets its own ordered queue.
     let (ops, executor) = if sig.engine.is_remote() {

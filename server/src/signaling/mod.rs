@@ -22,13 +22,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use protocol::{IceServer, PeerId, RecordingNotice, RecordingPhase, RoomId, ServerMessage};
+use protocol::{PeerId, RecordingNotice, RecordingPhase, RoomId, ServerMessage};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::metrics::{Kind, Metrics};
+use crate::turn::IceConfig;
 use engine::{AnyEngine, Engine, MemoryEngine, RedisEngine, RedisSettings};
 use node::NodeId;
 use registry::Registry;
@@ -62,8 +63,9 @@ pub struct Signaling {
     pub registry: Arc<Registry>,
     /// Counters.
     pub metrics: Arc<Metrics>,
-    /// Sent in every `welcome`.
-    pub ice_servers: Vec<IceServer>,
+    /// The ICE servers of every `welcome`, with TURN credentials minted per peer, and their
+    /// renewals.
+    pub ice: Arc<IceConfig>,
     /// Limits.
     pub settings: Settings,
     /// Bounds the number of open sockets (HTTP 503 beyond).
@@ -117,7 +119,7 @@ impl Signaling {
             engine,
             registry,
             metrics,
-            ice_servers: ice_servers(config),
+            ice: Arc::new(IceConfig::new(config)),
             settings: Settings {
                 max_frame_bytes: config.max_frame_bytes,
                 outbound_queue: config.outbound_queue,
@@ -139,20 +141,24 @@ impl Signaling {
     /// for the `welcome` of later joiners on this node until it ends: the recording module's one
     /// entry point into signaling.
     pub async fn announce_recording(&self, room: &RoomId, notice: RecordingNotice) {
-        {
-            let mut notices = self
-                .recordings
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if notice.phase == RecordingPhase::Ended {
-                notices.remove(room);
-            } else {
-                notices.insert(room.clone(), notice.clone());
-            }
-        }
+        self.remember_recording(room, &notice);
         self.engine
             .announce(room, &ServerMessage::Recording(notice), Kind::Recording)
             .await;
+    }
+
+    /// Remembers `room`'s recording for the `welcome` of later joiners (forgets it once ended)
+    /// without telling anyone now: for recordings reloaded at start-up.
+    pub fn remember_recording(&self, room: &RoomId, notice: &RecordingNotice) {
+        let mut notices = self
+            .recordings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if notice.phase == RecordingPhase::Ended {
+            notices.remove(room);
+        } else {
+            notices.insert(room.clone(), notice.clone());
+        }
     }
 
     /// The recording notice for a joiner of `room`, if it is being recorded.
@@ -173,31 +179,4 @@ impl Signaling {
             Err(engine::Refusal::PeerIdTaken)
         )
     }
-}
-
-/// The `iceServers` of `welcome`: STUN URLs on their own (credentials mean nothing to them),
-/// TURN URLs together with the configured user name and password.
-fn ice_servers(config: &Config) -> Vec<IceServer> {
-    let (turn, stun): (Vec<String>, Vec<String>) = config
-        .ice_urls
-        .iter()
-        .map(|u| u.trim().to_owned())
-        .filter(|u| !u.is_empty())
-        .partition(|u| u.starts_with("turn:") || u.starts_with("turns:"));
-    let mut servers = Vec::new();
-    if !stun.is_empty() {
-        servers.push(IceServer {
-            urls: stun,
-            username: None,
-            credential: None,
-        });
-    }
-    if !turn.is_empty() {
-        servers.push(IceServer {
-            urls: turn,
-            username: config.turn_username.clone(),
-            credential: config.turn_credential.clone(),
-        });
-    }
-    servers
 }

@@ -143,7 +143,9 @@ pub async fn ws_handler(
         you: peer.clone(),
         session: String::new(),
         peers: Vec::new(),
-        ice_servers: sig.ice_servers.clone(),
+        // Minted per welcome, resumes included: fresh credentials on every join.
+        ice_servers: sig.ice.servers_for(&peer, std::time::SystemTime::now()),
+        ice_transport_policy: sig.ice.policy(),
         node: sig.registry.node().to_string(),
         seq: None,
         recording: sig.recording_notice(&room),

@@ -421,6 +421,7 @@ mod tests {
             node: String::new(),
             seq: None,
             recording: None,
+            ice_transport_policy: None,
         }
     }
     /// Runs a future that never waits (every method of this engine).

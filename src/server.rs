@@ -473,6 +473,9 @@ mod tests {
             session: "tok".into(),
             peers: Vec::new(),
             ice_servers: vec![turn],
+            node: "n1".into(),
+            seq: None,
+            recording: None,
             ice_transport_policy: Some(IceTransportPolicy::Relay),
         }));
         assert_eq!(v["data"]["iceTransportPolicy"], "relay");

@@ -38,6 +38,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_PKG_DIR: "pkg",
       LEPTOS_OUTPUT_NAME: "record-meet",
+      // Recordings made by the tests stay in the git-ignored target folder.
+      RECORD_MEET_RECORDINGS_DIR: "../target/e2e-recordings",
+      RECORD_MEET_RECORDINGS_MIN_FREE_BYTES: "0",
       RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
     },
   },

@@ -3,6 +3,8 @@
 //! Everything here renders on the server (`ssr`) and hydrates in the browser (`hydrate`).
 //! Browser-only code lives behind `#[cfg(feature = "hydrate")]` and runs from effects and event
 //! handlers only, so the server-rendered HTML always makes sense before the wasm loads.
+// Release builds of the nested view types of the pages overflow the default query depth.
+#![recursion_limit = "256"]
 
 pub mod actions;
 #[cfg(feature = "hydrate")]

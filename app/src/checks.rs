@@ -103,8 +103,8 @@ impl Checks {
     /// Every row waiting.
     pub fn new() -> Self {
         Checks {
-            camera: Check::new("camera", "Camera", "so the others can see you"),
-            microphone: Check::new("microphone", "Microphone", "so the others can hear you"),
+            camera: Check::new("camera", "Camera", "the others to see you"),
+            microphone: Check::new("microphone", "Microphone", "the others to hear you"),
             signaling: Check::new(
                 "signaling",
                 "Meeting server",

@@ -105,6 +105,8 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** A server process of our own, for tests that restart it or change its settings. */
 export class ServerProcess {
   private child: ChildProcess | null = null;
+  /** Everything the server printed (stdout and stderr), for tests that inspect its log. */
+  readonly output: string[] = [];
   constructor(readonly port: number, private readonly env: Record<string, string> = {}) {}
 
   get url() {
@@ -123,7 +125,16 @@ export class ServerProcess {
         RUST_LOG: "warn",
         ...this.env,
       },
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Kept for the test and passed on, so the log still shows in the runner's output.
+    this.child.stdout!.on("data", (d) => {
+      this.output.push(String(d));
+      process.stdout.write(d);
+    });
+    this.child.stderr!.on("data", (d) => {
+      this.output.push(String(d));
+      process.stderr.write(d);
     });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {

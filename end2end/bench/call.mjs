@@ -25,7 +25,13 @@ const RECORD = `(() => { const O = window.RTCPeerConnection; window.__pcs = [];
 function startServer() {
   const child = spawn(path.join(ROOT, "target/release/server"), [], {
     cwd: ROOT,
-    env: { ...process.env, LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`, RUST_LOG: "warn" },
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      RUST_LOG: "warn",
+      // The floor client's page comes from its own little server (below).
+      RECORD_MEET_ALLOWED_ORIGINS: FLOOR_ORIGIN,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   return child;
@@ -66,15 +72,22 @@ async function firstLoad() {
 }
 
 const FLOOR_HTML = readFileSync(path.join(ROOT, "end2end/bench/floor.html"), "utf8");
+const FLOOR_PORT = PORT + 1;
+const FLOOR_ORIGIN = `http://127.0.0.1:${FLOOR_PORT}`;
+
+/** Serves the floor client from its own origin: a page that did not come from the network
+ * (e.g. `page.route`) may not open loopback sockets under Chromium's local-network checks. */
+function startFloorSite() {
+  const site = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(FLOOR_HTML);
+  });
+  return new Promise((resolve) => site.listen(FLOOR_PORT, "127.0.0.1", () => resolve(site)));
+}
 
 async function person(browser) {
   const context = await browser.newContext({ permissions: ["camera", "microphone"] });
   await context.addInitScript(RECORD);
-  // The floor client is served on the server's own origin (so the Origin check passes) without
-  // the product ever serving it.
-  await context.route(`${BASE}/bench-floor*`, (route) =>
-    route.fulfill({ body: FLOOR_HTML, contentType: "text/html; charset=utf-8" }),
-  );
   const page = await context.newPage();
   return { context, page };
 }
@@ -90,7 +103,7 @@ const CLIENTS = {
   },
   floor: {
     async open(page, room) {
-      await page.goto(`${BASE}/bench-floor?room=${room}`);
+      await page.goto(`${FLOOR_ORIGIN}/?room=${room}&server=127.0.0.1:${PORT}`);
       await page.waitForFunction(() => !document.querySelector("#join").disabled);
     },
     async joined(page) {
@@ -141,6 +154,7 @@ function percentile(sorted, p) {
   return sorted[Math.max(0, i)];
 }
 
+const floorSite = await startFloorSite();
 const server = startServer();
 try {
   await waitHealthy();
@@ -175,4 +189,5 @@ try {
   console.log(`ours / floor (medians): ${(medians.ours / medians.floor).toFixed(2)}`);
 } finally {
   server.kill("SIGTERM");
+  floorSite.close();
 }

@@ -28,7 +28,8 @@ lint:
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # The signaling suite runs three times: in memory, on one node with Redis, and on three nodes
-# behind haproxy. The connection limit is per node, so its test is single-node only.
+# behind haproxy. The connection limit is per node, so its test is single-node only; so is the
+# slow-consumer test, whose queue overflow depends on how much the balancer buffers in between.
 SIGNALING_SUITE := --test signaling_join --test signaling_frames --test signaling_ops --test signaling_refusal_get \
   --test signaling_order
 
@@ -41,7 +42,8 @@ test-rust:
 	RECORD_MEET_TEST_BACKEND=redis scripts/netns.sh cargo test --offline -p server $(SIGNALING_SUITE) \
 	  2>&1 | tee -a target/test-rust.log
 	RECORD_MEET_TEST_BACKEND=cluster scripts/netns.sh cargo test --offline -p server $(SIGNALING_SUITE) -- \
-	  --skip connections_beyond_the_limit_get_503 2>&1 | tee -a target/test-rust.log
+	  --skip connections_beyond_the_limit_get_503 --skip a_client_that_stops_reading_is_closed_with_4008 \
+	  2>&1 | tee -a target/test-rust.log
 
 ## Playwright against the release build, inside a loopback-only network namespace.
 test-e2e: build

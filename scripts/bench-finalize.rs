@@ -1,8 +1,8 @@
 //! Finalize time per recorded minute: the finalizer alone (the server's own source, std only),
 //! best of 5, live WebM from memory to a file. Input: a recording made by
-//! scripts/make-recording-fixture.py, e.g. /tmp/rec-bench (see scripts/bench-recording.sh).
+//! scripts/make-recording-fixture.py, e.g. target/bench/rec-bench (see scripts/bench-recording.sh).
 //!
-//!     rustc --edition 2021 -O scripts/bench-finalize.rs -o /tmp/bench-finalize && /tmp/bench-finalize /tmp/rec-bench
+//!     rustc --edition 2021 -O scripts/bench-finalize.rs -o target/bench/bench-finalize && target/bench/bench-finalize target/bench/rec-bench
 #[path = "../server/src/recording/webm/mod.rs"]
 #[allow(dead_code, unused)]
 mod webm;
@@ -14,8 +14,8 @@ fn main() {
     let mut best = f64::MAX;
     let mut s = None;
     for _ in 0..5 {
-        let path = "/tmp/bench-finalize-out.webm";
-        let f = std::fs::File::create(path).unwrap();
+        let path = std::env::temp_dir().join("bench-finalize-out.webm");
+        let f = std::fs::File::create(&path).unwrap();
         let t = std::time::Instant::now();
         let sum = webm::finalize(std::io::BufReader::new(&all[..]), std::io::BufWriter::new(f)).unwrap();
         best = best.min(t.elapsed().as_secs_f64());

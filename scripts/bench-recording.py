@@ -2,7 +2,7 @@
 """Measures the recording server: CPU per recorded minute of chunk receiving, and finalize time
 per recorded minute, against the release server binary on 127.0.0.1.
 
-Input: a recording made by scripts/make-recording-fixture.py (default /tmp/rec-bench: 60 s of
+Input: a recording made by scripts/make-recording-fixture.py (default target/bench/rec-bench: 60 s of
 1280x720 at 2.5 Mbit/s, see scripts/bench-recording.sh). Results go into BENCHMARKS.md by hand.
 """
 import base64
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-CHUNKS = sys.argv[1] if len(sys.argv) > 1 else "/tmp/rec-bench"
+CHUNKS = sys.argv[1] if len(sys.argv) > 1 else "target/bench/rec-bench"
 BINARY = os.environ.get("SERVER", "target/release/server")
 RUNS = 3
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -1,7 +1,7 @@
 // Screenshots of the connectivity check page (/check), passed and failed, desktop and phone,
 // for looking at the UI (not a test). Starts coturn and a release server of its own on
 // loopback; run inside a loopback-only namespace:
-//   unshare -rn bash -c 'ip link set lo up && cd end2end && OUT=/tmp/turn-shots node bench/check-shots.mjs'
+//   unshare -rn bash -c 'ip link set lo up && cd end2end && OUT=../target/turn-shots node bench/check-shots.mjs'
 import { chromium } from "playwright";
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const OUT = process.env.OUT ?? "/tmp/turn-shots";
+const OUT = process.env.OUT ?? "../target/turn-shots";
 const SECRET = "shots-turn-secret-0123456789";
 const PORT = 3190;
 fs.mkdirSync(OUT, { recursive: true });

@@ -37,6 +37,10 @@ use crate::signaling::node::ConnId;
 use crate::signaling::registry::Registry;
 use scripts::Scripts;
 
+/// How long a join waits for Redis before it is refused (503): a frozen Redis must not hold
+/// a joiner for the command timeout when every healthy join takes a millisecond or two.
+const JOIN_WAIT: Duration = Duration::from_millis(400);
+
 /// What the engine needs to know besides the URL.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
@@ -338,10 +342,21 @@ impl Engine for RedisEngine {
             &log_ttl,
             sent,
         ];
-        let reply: Vec<String> = inner.run(&inner.scripts.join, &args).await.map_err(|e| {
-            tracing::warn!(error = %e, "join script failed");
-            Refusal::Unavailable
-        })?;
+        let reply = tokio::time::timeout(JOIN_WAIT, inner.run(&inner.scripts.join, &args)).await;
+        let reply: Vec<String> = match reply {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "join script failed");
+                return Err(Refusal::Unavailable);
+            }
+            Err(_) => {
+                // Redis may still run the join once it answers again: undo it then.
+                tracing::warn!(%room, %peer, "join script timed out: refused");
+                let undo = vec![room.to_string(), peer.to_string(), conn_id, log_ttl];
+                inner.retry(|s| &s.leave, undo);
+                return Err(Refusal::Unavailable);
+            }
+        };
         let status = reply.first().map(String::as_str).unwrap_or("");
         let joined = match status {
             "new" => Joined::New,

@@ -204,3 +204,46 @@ async fn with_redis_a_restarted_node_resumes_the_sessions_without_a_handoff() {
     stopped(&mut second).await;
     drop(redis);
 }
+
+#[tokio::test]
+async fn with_redis_ready_says_unavailable_while_redis_is_frozen() {
+    let mut config = Config::defaults();
+    config.node_lease_ms = 600;
+    let redis = parts::RedisServer::start();
+    config.redis_url = Some(redis.url());
+    let mut server = TestServer::start_nodes(config, 1, None, false).await;
+    assert_eq!(status(&server, "/ready").await.0, 200);
+    let (code, health) = status(&server, "/health").await;
+    assert_eq!(code, 200);
+    assert!(
+        health["loops"].get("rooms").is_none(),
+        "rooms in Redis are not this process's loop: {health}"
+    );
+    redis.pause();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (code, body) = status(&server, "/ready").await;
+        if code == 503 {
+            assert_eq!(body["status"], "unavailable");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/ready stayed {code}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Not reaching Redis is not this process being stuck.
+    assert_eq!(status(&server, "/health").await.0, 200);
+    redis.resume();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while status(&server, "/ready").await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/ready did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.shutdown.cancel();
+    stopped(&mut server).await;
+}

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Page } from "@playwright/test";
@@ -332,4 +333,26 @@ export class Nginx {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     if (child.exitCode === null) child.kill("SIGKILL");
   }
+}
+
+/**
+ * A signaling client that joins and then never reads again, like one on a network that just
+ * died: it never answers the server's close, so a drain waits for it (about half a second)
+ * before the process exits. Destroy it when done.
+ */
+export function unresponsiveSocket(port: number, urlPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.write(
+        `GET ${urlPath} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+    });
+    socket.once("data", (head: Buffer) => {
+      if (!head.toString().startsWith("HTTP/1.1 101")) return reject(new Error(`not upgraded: ${head}`));
+      socket.pause();
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
 }

@@ -5,6 +5,7 @@
 //! browser client does the reverse. It depends on serde only, so it compiles for the server and
 //! for `wasm32-unknown-unknown` alike.
 
+mod candidate;
 mod client;
 mod error;
 mod ids;
@@ -14,10 +15,13 @@ mod media;
 mod props;
 mod raw;
 mod server;
+mod sources;
 
+pub use candidate::Candidate;
 pub use client::{ClientMessage, ParseError, RelayKind};
-pub use error::{CloseCode, ErrorCode};
+pub use error::{CloseCode, ErrorCode, Refusal};
 pub use ids::{IdError, PeerId, RoomId, SERVER_SENDER};
 pub use media::MediaState;
 pub use raw::RawJson;
 pub use server::{ChatMessage, IceServer, PeerInfo, ServerMessage, Welcome};
+pub use sources::{Description, SdpType, Source, Sources, MAX_MID_LEN, MAX_SOURCES};

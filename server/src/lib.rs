@@ -9,7 +9,8 @@
 pub mod config;
 pub mod metrics;
 pub mod random;
-mod rooms;
+mod redirects;
+mod refusal;
 mod routes;
 pub mod shutdown;
 pub mod signaling;
@@ -78,7 +79,7 @@ pub async fn run(
 /// All routes: the API and signaling first, then the Leptos pages and static files.
 fn router(state: AppState) -> Router {
     routes::router()
-        .merge(rooms::router())
+        .merge(redirects::router())
         .merge(site::router(&state))
         .with_state(state)
 }

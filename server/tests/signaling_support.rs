@@ -19,7 +19,8 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a test waits for a frame that must come.
 pub const WAIT: Duration = Duration::from_secs(5);
 
-/// A running server.
+/// A running server on a random loopback port; it stops with the test's runtime. Every server
+/// test file (`mod signaling_support;`) starts its servers with this one helper.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
@@ -40,6 +41,11 @@ impl TestServer {
             shutdown,
             task,
         }
+    }
+
+    /// `http://…{path}`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
     /// `ws://…/ws/{room}/{peer}{query}`.

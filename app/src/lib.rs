@@ -8,6 +8,7 @@ pub mod actions;
 #[cfg(feature = "hydrate")]
 pub mod call;
 mod components;
+pub mod layout;
 pub mod pages;
 pub mod state;
 mod status;

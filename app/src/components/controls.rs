@@ -129,7 +129,38 @@ fn DeviceSelect(
     }
 }
 
-/// The bar under the call: mic, camera, settings, chat, connection info, leave.
+/// Starts and stops sharing the screen (shortcut S). Hidden where the browser cannot share
+/// (`getDisplayMedia` is missing on most phones).
+#[component]
+fn ShareButton() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let label = move || {
+        if ui.sharing.get() {
+            "Stop sharing"
+        } else {
+            "Share screen"
+        }
+    };
+    view! {
+        <Show when=move || ui.can_share.get()>
+            <button
+                type="button"
+                class="round-button"
+                class:active=ui.sharing
+                data-testid="toggle-share"
+                aria-label=label
+                aria-pressed=move || ui.sharing.get().to_string()
+                aria-keyshortcuts="S"
+                title=move || format!("{} (S)", label())
+                on:click=move |_| actions::toggle_share(ui)
+            >
+                <span class=move || format!("icon {}", if ui.sharing.get() { "icon-screen-off" } else { "icon-screen" }) aria-hidden="true"></span>
+            </button>
+        </Show>
+    }
+}
+
+/// The bar under the call: mic, camera, share, settings, chat, connection info, leave.
 #[component]
 pub fn ControlBar() -> impl IntoView {
     let ui = expect_context::<CallUi>();
@@ -139,6 +170,7 @@ pub fn ControlBar() -> impl IntoView {
             <div class="control-group">
                 <DeviceToggle kind=Toggle::Mic/>
                 <DeviceToggle kind=Toggle::Camera/>
+                <ShareButton/>
                 <button
                     type="button"
                     class="round-button"

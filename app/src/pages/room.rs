@@ -34,6 +34,17 @@ fn Room(room: RoomId) -> impl IntoView {
     let title = format!("Room {room}");
     let ui = CallUi::new(room.as_str());
     provide_context(ui);
+    // The call belongs to this page: leaving it by a link or browser back ends the call like
+    // Leave; so does a reload or closing the tab (`pagehide`), which never runs the cleanup.
+    on_cleanup(move || actions::end(ui, false));
+    #[cfg(feature = "hydrate")]
+    {
+        let unload = window_event_listener_untyped("pagehide", move |_| actions::end(ui, true));
+        on_cleanup(move || unload.remove());
+    }
+    // The stage changes only between these, so Joining → InCall → Reconnecting → InCall keeps
+    // the same call view, tiles and `<video>` elements.
+    let screen = Memo::new(move |_| Screen::of(&ui.phase.get()));
     view! {
         <Title text=title/>
         <main class="page room" data-room=room.to_string()>
@@ -55,14 +66,34 @@ fn Room(room: RoomId) -> impl IntoView {
                 <CopyLinkButton/>
             </header>
             <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>
-                {move || match ui.phase.get() {
-                    Phase::Lobby => view! { <Lobby/> }.into_any(),
-                    Phase::Joining | Phase::InCall | Phase::Reconnecting => view! { <CallView/> }.into_any(),
-                    Phase::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
-                    Phase::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
+                {move || match screen.get() {
+                    Screen::Lobby => view! { <Lobby/> }.into_any(),
+                    Screen::Call => view! { <CallView/> }.into_any(),
+                    Screen::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
+                    Screen::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
                 }}
             </section>
         </main>
+    }
+}
+
+/// What the stage shows: one view per screen, whatever the call's finer phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Screen {
+    Lobby,
+    Call,
+    Left,
+    Failed(String),
+}
+
+impl Screen {
+    fn of(phase: &Phase) -> Screen {
+        match phase {
+            Phase::Lobby => Screen::Lobby,
+            Phase::Joining | Phase::InCall | Phase::Reconnecting => Screen::Call,
+            Phase::Left => Screen::Left,
+            Phase::Failed(why) => Screen::Failed(why.clone()),
+        }
     }
 }
 

@@ -173,28 +173,34 @@ pub fn presenter(strip: usize, w: f64, h: f64) -> (Rect, Vec<Rect>) {
             .collect();
         (stage, tiles)
     } else {
-        // A row underneath, 4:3 tiles, as wide as the screen allows.
-        let max_h = (h * 0.2).clamp(60.0, 140.0);
-        let mut tile_h = max_h;
-        let mut tile_w = tile_h * 4.0 / 3.0;
-        if strip as f64 * tile_w + gaps > w {
-            tile_w = ((w - gaps) / strip as f64).max(0.0);
-            tile_h = tile_w * 3.0 / 4.0;
-        }
+        // Rows underneath (a phone): a small grid in at most 45% of the height, tiles at most
+        // 140 px tall, so a crowded call still shows faces rather than slivers.
+        let g = fit_grid(strip, w, h * 0.45);
+        let scale = (140.0 / g.tile_h.max(1.0)).min(1.0);
+        let (tile_w, tile_h) = (g.tile_w * scale, g.tile_h * scale);
+        let strip_h = g.rows as f64 * tile_h + (g.rows - 1) as f64 * GAP;
         let stage = Rect {
             x: 0.0,
             y: 0.0,
             w,
-            h: (h - tile_h - GAP).max(0.0),
+            h: (h - strip_h - GAP).max(0.0),
         };
-        let total = strip as f64 * tile_w + gaps;
-        let left = ((w - total) / 2.0).max(0.0);
         let tiles = (0..strip)
-            .map(|i| Rect {
-                x: left + i as f64 * (tile_w + GAP),
-                y: h - tile_h,
-                w: tile_w,
-                h: tile_h,
+            .map(|i| {
+                let row = i / g.cols;
+                let in_row = if row == g.rows - 1 {
+                    strip - row * g.cols
+                } else {
+                    g.cols
+                };
+                let row_w = in_row as f64 * tile_w + (in_row - 1) as f64 * GAP;
+                let left = ((w - row_w) / 2.0).max(0.0);
+                Rect {
+                    x: left + (i % g.cols) as f64 * (tile_w + GAP),
+                    y: stage.h + GAP + row as f64 * (tile_h + GAP),
+                    w: tile_w,
+                    h: tile_h,
+                }
             })
             .collect();
         (stage, tiles)
@@ -308,6 +314,11 @@ mod tests {
                 assert!(
                     stage.w * stage.h > 0.4 * w * h,
                     "stage too small at {strip}"
+                );
+                // Faces, not slivers: even nine strip tiles stay 80 px wide.
+                assert!(
+                    tiles.iter().all(|t| t.w >= 80.0),
+                    "{strip} tiles: {tiles:?}"
                 );
             }
         }

@@ -48,7 +48,7 @@ pub fn Stage() -> impl IntoView {
     view! {
         <div
             class="tiles"
-            class:presenting=presenting
+            class:has-stage=presenting
             node_ref=node
             data-testid="tiles"
             data-layout=move || if presenting() { "presenter" } else { "grid" }

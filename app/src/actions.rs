@@ -62,6 +62,12 @@ pub fn toggle_share(ui: CallUi) {
     crate::call::toggle_share(ui);
 }
 
+/// Starts recording the meeting, or stops this tab's recording.
+pub fn toggle_recording(ui: CallUi) {
+    #[cfg(feature = "hydrate")]
+    crate::call::toggle_recording(ui);
+}
+
 /// The room page is going away (`unloading`: reload or closed tab; otherwise a link or browser
 /// back): the call ends exactly as with Leave.
 pub fn end(ui: CallUi, unloading: bool) {

@@ -5,7 +5,7 @@
 //! server too and hydration sees the same tree.
 
 use leptos::prelude::*;
-use protocol::MediaState;
+use protocol::{MediaState, RecordingNotice};
 
 use crate::layout::TileKey;
 
@@ -181,6 +181,12 @@ pub struct CallUi {
     pub first_frame_ms: RwSignal<Option<f64>>,
     /// A short-lived message ("Link copied", "Reconnected").
     pub toast: RwSignal<Option<String>>,
+    /// The room's recording, as the server announced it (everyone sees it: consent).
+    pub recording: RwSignal<Option<RecordingNotice>>,
+    /// This tab is the recorder.
+    pub recording_mine: RwSignal<bool>,
+    /// A start or stop is on its way to the server.
+    pub recording_busy: RwSignal<bool>,
 }
 
 impl CallUi {
@@ -214,6 +220,9 @@ impl CallUi {
             show_stats: RwSignal::new(false),
             first_frame_ms: RwSignal::new(None),
             toast: RwSignal::new(None),
+            recording: RwSignal::new(None),
+            recording_mine: RwSignal::new(false),
+            recording_busy: RwSignal::new(false),
         }
     }
 

@@ -20,6 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack};
 
+use super::recorder::{self, Recorder};
 use super::session::Session;
 use super::{js, media, share};
 use crate::state::{CallUi, Phase};
@@ -44,6 +45,8 @@ pub struct Engine {
     session: RefCell<Option<Rc<Session>>>,
     /// The screen share in progress.
     share: RefCell<Option<ActiveShare>>,
+    /// The recording this tab makes, if any.
+    pub(super) recorder: RefCell<Option<Rc<Recorder>>>,
 }
 
 /// A screen share and the handler of its track's `ended` (the browser's "Stop sharing" bar).
@@ -63,15 +66,15 @@ impl Drop for ActiveShare {
 }
 
 impl Engine {
-    fn local(&self) -> Option<MediaStream> {
+    pub(super) fn local(&self) -> Option<MediaStream> {
         self.local.borrow().as_ref().map(Clone::clone)
     }
 
-    fn session(&self) -> Option<Rc<Session>> {
+    pub(super) fn session(&self) -> Option<Rc<Session>> {
         self.session.borrow().clone()
     }
 
-    fn share_stream(&self) -> Option<MediaStream> {
+    pub(super) fn share_stream(&self) -> Option<MediaStream> {
         self.share
             .borrow()
             .as_ref()
@@ -80,6 +83,10 @@ impl Engine {
 
     /// Stops everything this engine holds.
     fn hang_up(&self) {
+        // The recording stops with the call; its chunks keep uploading.
+        if let Some(recorder) = self.recorder.borrow_mut().take() {
+            recorder.stop();
+        }
         if let Some(session) = self.session.borrow_mut().take() {
             session.leave();
         }
@@ -91,7 +98,7 @@ impl Engine {
 }
 
 /// The engine of `ui`'s page, unless the page is gone.
-fn engine(ui: CallUi) -> Option<Rc<Engine>> {
+pub(super) fn engine(ui: CallUi) -> Option<Rc<Engine>> {
     ui.engine.try_get_value().filter(|e| !e.closed.get())
 }
 
@@ -102,6 +109,7 @@ pub fn start_lobby(ui: CallUi) {
         ui.name.set(name);
     }
     ui.can_share.set(share::supported());
+    recorder::drain_left_behind();
     spawn_local(async move {
         open_devices(ui).await;
         if engine(ui).is_none() {

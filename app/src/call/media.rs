@@ -163,6 +163,15 @@ pub fn audio_track(stream: &MediaStream) -> Option<MediaStreamTrack> {
     stream.get_audio_tracks().get(0).dyn_into().ok()
 }
 
+/// Every audio track of `stream`.
+pub fn audio_tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
+    stream
+        .get_audio_tracks()
+        .iter()
+        .filter_map(|t| t.dyn_into().ok())
+        .collect()
+}
+
 /// The first video track of `stream`.
 pub fn video_track(stream: &MediaStream) -> Option<MediaStreamTrack> {
     stream.get_video_tracks().get(0).dyn_into().ok()

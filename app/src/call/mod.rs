@@ -13,6 +13,8 @@ pub(crate) mod ice;
 pub(crate) mod js;
 pub mod media;
 mod peer;
+mod recorder;
+mod recording;
 mod session;
 mod share;
 mod signaling;
@@ -20,3 +22,4 @@ mod stats;
 mod tasks;
 
 pub use engine::*;
+pub use recording::{on_recording_notice, toggle_recording};

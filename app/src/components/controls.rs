@@ -160,6 +160,38 @@ fn ShareButton() -> impl IntoView {
     }
 }
 
+/// Starts and stops recording the meeting (no shortcut: a recording needs a deliberate click). Someone else's recording shows as an
+/// indicator only: one recording at a time per room.
+#[component]
+fn RecordButton() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let label = move || {
+        if ui.recording_mine.get() {
+            "Stop recording"
+        } else if ui.recording_busy.get() {
+            "Saving the recording…"
+        } else {
+            "Start recording"
+        }
+    };
+    let others = move || ui.recording.with(|r| r.is_some()) && !ui.recording_mine.get();
+    view! {
+        <button
+            type="button"
+            class="round-button record-button"
+            class:active=ui.recording_mine
+            data-testid="toggle-recording"
+            aria-label=label
+            aria-pressed=move || ui.recording_mine.get().to_string()
+            title=move || if others() { "Someone is recording this meeting" } else { label() }
+            disabled=move || ui.recording_busy.get() || others()
+            on:click=move |_| actions::toggle_recording(ui)
+        >
+            <span class="icon icon-record" aria-hidden="true"></span>
+        </button>
+    }
+}
+
 /// The bar under the call: mic, camera, share, settings, chat, connection info, leave.
 #[component]
 pub fn ControlBar() -> impl IntoView {
@@ -171,6 +203,7 @@ pub fn ControlBar() -> impl IntoView {
                 <DeviceToggle kind=Toggle::Mic/>
                 <DeviceToggle kind=Toggle::Camera/>
                 <ShareButton/>
+                <RecordButton/>
                 <button
                     type="button"
                     class="round-button"

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use protocol::RoomId;
+use protocol::{RecordingPhase, RoomId};
 
 use crate::actions;
 use crate::components::{CallView, Lobby};
@@ -62,6 +62,7 @@ fn Room(room: RoomId) -> impl IntoView {
                         {move || format!("{} in call", ui.participants.with(|p| p.len()) + 1)}
                     </span>
                 </Show>
+                <RecordingIndicator/>
                 <a class="button" href=format!("/room/{room}/recordings") data-testid="recordings-link">"Recordings"</a>
                 <CopyLinkButton/>
             </header>
@@ -135,6 +136,27 @@ fn Ended(title: &'static str, detail: String) -> impl IntoView {
                 </a>
             </Show>
         </div>
+    }
+}
+
+/// "Recording" for everyone in the room while the server says it is being recorded (consent),
+/// "Recording paused" while the server's storage is full.
+#[component]
+fn RecordingIndicator() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let paused = move || {
+        ui.recording.with(|r| {
+            r.as_ref()
+                .is_some_and(|n| n.phase == RecordingPhase::Paused)
+        })
+    };
+    view! {
+        <Show when=move || ui.recording.with(|r| r.is_some())>
+            <span class="recording-indicator" class:paused=paused role="status" data-testid="recording-indicator">
+                <span class="recording-dot" aria-hidden="true"></span>
+                {move || if paused() { "Recording paused" } else { "Recording" }}
+            </span>
+        </Show>
     }
 }
 

@@ -68,8 +68,9 @@ impl Session {
                     p.media.set(state);
                 }
             }
-            // The in-call recording indicator arrives with the recorder (issue 8, phase 2).
-            ServerMessage::Recording(_) => {}
+            ServerMessage::Recording(notice) => {
+                crate::call::on_recording_notice(self.ui, Some(notice));
+            }
             ServerMessage::Error { code, message } => {
                 leptos::logging::warn!("signaling error {code}: {message}");
             }
@@ -79,6 +80,7 @@ impl Session {
     fn on_welcome(self: &Rc<Self>, welcome: Welcome) {
         let previous = self.token.replace(Some(welcome.session.clone()));
         self.seq.set(welcome.seq);
+        crate::call::on_recording_notice(self.ui, welcome.recording.clone());
         let resumed = previous.as_deref() == Some(welcome.session.as_str());
         if !resumed && previous.is_some() {
             // A fresh session after a server restart: the others will offer again.

@@ -94,6 +94,11 @@ impl Session {
         peers.get(peer).map(|p| Clone::clone(p.screen_stream()))
     }
 
+    /// This tab's peer id in the room.
+    pub fn me(&self) -> &PeerId {
+        &self.me
+    }
+
     /// Every connection, for stats.
     pub fn peers(&self) -> Vec<Rc<Peer>> {
         self.peers.borrow().values().cloned().collect()

@@ -98,6 +98,62 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// The JSON body of every HTTP refusal (a join refused before the upgrade, an invalid room
+/// name): `{"error":{"code":…,"message":…}}`. The server writes it and the browser client reads
+/// it to tell people why they cannot join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why.
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RefusalBody<E> {
+    error: E,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RefusalError<M> {
+    code: ErrorCode,
+    message: M,
+}
+
+impl Refusal {
+    /// A refusal with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The body's JSON text.
+    pub fn to_json(&self) -> String {
+        let body = RefusalBody {
+            error: RefusalError {
+                code: self.code,
+                message: self.message.as_str(),
+            },
+        };
+        // A code and a string always serialize.
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+
+    /// Reads a body.
+    ///
+    /// # Errors
+    /// When `text` is not a refusal with a code this version knows.
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        let body: RefusalBody<RefusalError<String>> = serde_json::from_str(text)?;
+        Ok(Refusal {
+            code: body.error.code,
+            message: body.error.message,
+        })
+    }
+}
+
 /// WebSocket close codes the server uses, so clients can tell why they were closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
@@ -152,6 +208,15 @@ mod tests {
                 format!("\"{}\"", code.as_str())
             );
         }
+        let refusal = Refusal::new(ErrorCode::RoomFull, "full \"room\"");
+        let text = refusal.to_json();
+        assert_eq!(
+            text,
+            r#"{"error":{"code":"room-full","message":"full \"room\""}}"#
+        );
+        assert_eq!(Refusal::parse(&text).unwrap(), refusal);
+        assert!(Refusal::parse(r#"{"error":{"code":"nope","message":""}}"#).is_err());
+        assert!(Refusal::parse("<html>").is_err());
         for code in [1001, 1009, 1012, 4008, 4009, 4029] {
             assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
         }

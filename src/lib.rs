@@ -5,6 +5,7 @@
 //! browser client does the reverse. It depends on serde only, so it compiles for the server and
 //! for `wasm32-unknown-unknown` alike.
 
+mod candidate;
 mod client;
 mod error;
 mod ids;
@@ -15,9 +16,11 @@ mod props;
 mod raw;
 mod recording;
 mod server;
+mod sources;
 
+pub use candidate::Candidate;
 pub use client::{ClientMessage, ParseError, RelayKind};
-pub use error::{CloseCode, ErrorCode};
+pub use error::{CloseCode, ErrorCode, Refusal};
 pub use ids::{IdError, PeerId, RoomId, SERVER_SENDER};
 pub use media::MediaState;
 pub use raw::RawJson;
@@ -29,3 +32,4 @@ pub use recording::{
 pub use server::{
     ChatMessage, IceServer, IceServers, IceTransportPolicy, PeerInfo, ServerMessage, Welcome,
 };
+pub use sources::{Description, SdpType, Source, Sources, MAX_MID_LEN, MAX_SOURCES};

@@ -3,6 +3,9 @@
 
 #![cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 
+use leptos::prelude::*;
+
+use crate::layout::TileKey;
 use crate::state::CallUi;
 
 /// Starts the lobby: camera preview, device list, and a rejoin after a reload.
@@ -48,9 +51,52 @@ pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
 }
 
 /// Sends a chat message.
-pub fn send_chat(text: &str) {
+pub fn send_chat(ui: CallUi, text: &str) {
     #[cfg(feature = "hydrate")]
-    crate::call::send_chat(text);
+    crate::call::send_chat(ui, text);
+}
+
+/// Starts sharing the screen, or stops the share in progress.
+pub fn toggle_share(ui: CallUi) {
+    #[cfg(feature = "hydrate")]
+    crate::call::toggle_share(ui);
+}
+
+/// Starts recording the meeting, or stops this tab's recording.
+pub fn toggle_recording(ui: CallUi) {
+    #[cfg(feature = "hydrate")]
+    crate::call::toggle_recording(ui);
+}
+
+/// The room page is going away (`unloading`: reload or closed tab; otherwise a link or browser
+/// back): the call ends exactly as with Leave.
+pub fn end(ui: CallUi, unloading: bool) {
+    #[cfg(feature = "hydrate")]
+    crate::call::end(ui, unloading);
+}
+
+/// Shows the tile with `key` on the stage, or unpins it when it already is pinned.
+pub fn toggle_pin(ui: CallUi, key: TileKey) {
+    ui.pinned.update(|pinned| {
+        *pinned = if pinned.as_ref() == Some(&key) {
+            None
+        } else {
+            Some(key)
+        }
+    });
+}
+
+/// Shows `element` fullscreen, or leaves fullscreen.
+#[cfg(feature = "hydrate")]
+pub fn toggle_fullscreen(element: &web_sys::Element) {
+    let document = web_sys::window().and_then(|w| w.document());
+    match document {
+        Some(document) if document.fullscreen_element().is_some() => document.exit_fullscreen(),
+        _ => {
+            // Refused without a user gesture or where fullscreen is unavailable: nothing to do.
+            let _ = element.request_fullscreen();
+        }
+    }
 }
 
 /// Copies the page's URL; `done` gets whether it worked.
@@ -72,16 +118,20 @@ pub fn copy_link(done: impl Fn(bool) + 'static) {
     }
 }
 
-/// Shows the local stream in a `<video>`.
+/// Shows a stream of the call in a `<video>`.
 #[cfg(feature = "hydrate")]
-pub fn bind_local(video: &web_sys::HtmlVideoElement) {
-    crate::call::bind_local(video);
-}
-
-/// Shows a remote peer's stream in a `<video>`.
-#[cfg(feature = "hydrate")]
-pub fn bind_remote(peer: &str, video: &web_sys::HtmlVideoElement) {
-    crate::call::bind_remote(peer, video);
+pub fn bind(
+    ui: CallUi,
+    source: &crate::components::StreamSource,
+    video: &web_sys::HtmlVideoElement,
+) {
+    use crate::components::StreamSource;
+    match source {
+        StreamSource::Camera => crate::call::bind_local(ui, video),
+        StreamSource::MyScreen => crate::call::bind_local_screen(ui, video),
+        StreamSource::Person(peer) => crate::call::bind_remote(ui, peer, video),
+        StreamSource::Screen(peer) => crate::call::bind_remote_screen(ui, peer, video),
+    }
 }
 
 /// A chat time stamp (ms since the epoch) as the person's local `HH:MM`.

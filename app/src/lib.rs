@@ -13,6 +13,7 @@ pub mod checks;
 mod components;
 #[cfg(feature = "hydrate")]
 mod connectivity;
+pub mod layout;
 pub mod pages;
 pub mod recordings_client;
 pub mod state;

@@ -90,8 +90,9 @@ pub fn local_time(ms: u64) -> String {
     format!("{ms}")
 }
 
+/// Requests to the recording API, shared with the in-call recorder.
 #[cfg(feature = "hydrate")]
-mod browser {
+pub(crate) mod browser {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
@@ -101,16 +102,32 @@ mod browser {
         url: &str,
         bearer: Option<&str>,
     ) -> Result<(u16, String), String> {
+        request_with_body(method, url, bearer, None).await
+    }
+
+    /// One request with a body (JSON text, or bytes as a `Uint8Array`).
+    pub async fn request_with_body(
+        method: &str,
+        url: &str,
+        bearer: Option<&str>,
+        body: Option<(&wasm_bindgen::JsValue, &str)>,
+    ) -> Result<(u16, String), String> {
         let window = web_sys::window().ok_or("no window")?;
         let init = web_sys::RequestInit::new();
         init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(|_| "no Headers")?;
         if let Some(token) = bearer {
-            let headers = web_sys::Headers::new().map_err(|_| "no Headers")?;
             headers
                 .set("authorization", &format!("Bearer {token}"))
                 .map_err(|_| "bad token")?;
-            init.set_headers(&headers);
         }
+        if let Some((body, content_type)) = body {
+            headers
+                .set("content-type", content_type)
+                .map_err(|_| "bad content type")?;
+            init.set_body(body);
+        }
+        init.set_headers(&headers);
         let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await
             .map_err(|_| "the server could not be reached".to_owned())?;

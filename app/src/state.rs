@@ -5,7 +5,22 @@
 //! server too and hydration sees the same tree.
 
 use leptos::prelude::*;
-use protocol::MediaState;
+use protocol::{MediaState, RecordingNotice};
+
+use crate::layout::TileKey;
+
+/// The room page's call engine. It holds browser objects, so it exists only in the browser
+/// build; on the server the slot is empty.
+#[cfg(feature = "hydrate")]
+pub type EngineHandle = std::rc::Rc<crate::call::Engine>;
+/// The room page's call engine (nothing on the server).
+#[cfg(not(feature = "hydrate"))]
+pub type EngineHandle = NoEngine;
+
+/// The server's empty stand-in for the call engine.
+#[cfg(not(feature = "hydrate"))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoEngine;
 
 /// Where the person is in the life of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +72,10 @@ pub struct Participant {
     pub stats: RwSignal<TileStats>,
     /// Bumped whenever their media stream gains or loses a track, so the `<video>` re-binds.
     pub stream_version: RwSignal<u32>,
+    /// They are sharing a screen (a live screen track arrived), so it gets a tile.
+    pub sharing: RwSignal<bool>,
+    /// Bumped whenever their screen stream gains or loses a track.
+    pub screen_version: RwSignal<u32>,
 }
 
 impl Participant {
@@ -69,6 +88,8 @@ impl Participant {
             speaking: RwSignal::new(false),
             stats: RwSignal::new(TileStats::default()),
             stream_version: RwSignal::new(0),
+            sharing: RwSignal::new(false),
+            screen_version: RwSignal::new(0),
         }
     }
 
@@ -107,6 +128,17 @@ pub struct Device {
 pub struct CallUi {
     /// The room's id.
     pub room: StoredValue<String>,
+    /// This page's call engine: created with the page and dropped with it, so a call never
+    /// outlives its page.
+    pub engine: StoredValue<EngineHandle, LocalStorage>,
+    /// This tab is sharing its screen.
+    pub sharing: RwSignal<bool>,
+    /// Bumped when this tab's share starts, so its preview binds.
+    pub share_version: RwSignal<u32>,
+    /// The browser can share a screen (`getDisplayMedia` exists; most phones lack it).
+    pub can_share: RwSignal<bool>,
+    /// The tile pinned to the stage, if any.
+    pub pinned: RwSignal<Option<TileKey>>,
     /// Lobby, in call, left, failed.
     pub phase: RwSignal<Phase>,
     /// This tab's display name.
@@ -149,6 +181,12 @@ pub struct CallUi {
     pub first_frame_ms: RwSignal<Option<f64>>,
     /// A short-lived message ("Link copied", "Reconnected").
     pub toast: RwSignal<Option<String>>,
+    /// The room's recording, as the server announced it (everyone sees it: consent).
+    pub recording: RwSignal<Option<RecordingNotice>>,
+    /// This tab is the recorder.
+    pub recording_mine: RwSignal<bool>,
+    /// A start or stop is on its way to the server.
+    pub recording_busy: RwSignal<bool>,
 }
 
 impl CallUi {
@@ -156,6 +194,11 @@ impl CallUi {
     pub fn new(room: &str) -> Self {
         CallUi {
             room: StoredValue::new(room.to_owned()),
+            engine: StoredValue::new_local(EngineHandle::default()),
+            sharing: RwSignal::new(false),
+            share_version: RwSignal::new(0),
+            can_share: RwSignal::new(false),
+            pinned: RwSignal::new(None),
             phase: RwSignal::new(Phase::Lobby),
             name: RwSignal::new(String::new()),
             mic_on: RwSignal::new(true),
@@ -177,6 +220,9 @@ impl CallUi {
             show_stats: RwSignal::new(false),
             first_frame_ms: RwSignal::new(None),
             toast: RwSignal::new(None),
+            recording: RwSignal::new(None),
+            recording_mine: RwSignal::new(false),
+            recording_busy: RwSignal::new(false),
         }
     }
 
@@ -185,16 +231,18 @@ impl CallUi {
         MediaState {
             audio: self.has_mic.get_untracked() && self.mic_on.get_untracked(),
             video: self.has_camera.get_untracked() && self.camera_on.get_untracked(),
-            screen: false,
+            screen: self.sharing.get_untracked(),
         }
     }
 
-    /// The participant with `id`, if present.
+    /// The participant with `id`, if present (and `None` once the page is gone).
     pub fn participant(&self, id: &str) -> Option<Participant> {
-        self.participants.with_untracked(|ps| {
-            ps.iter()
-                .find(|p| p.id.with_value(|pid| pid == id))
-                .copied()
-        })
+        self.participants
+            .try_with_untracked(|ps| {
+                ps.iter()
+                    .find(|p| p.id.try_with_value(|pid| pid == id).unwrap_or(false))
+                    .copied()
+            })
+            .flatten()
     }
 }

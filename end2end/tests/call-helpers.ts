@@ -33,6 +33,7 @@ export async function person(
   });
   openContexts.push(context);
   await context.addInitScript(RECORD_PEER_CONNECTIONS);
+  await context.addInitScript(RECORD_CAPTURED_TRACKS);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (m) => {
@@ -163,4 +164,148 @@ export class ServerProcess {
 /** A room name nobody else uses. */
 export function freshRoom(prefix: string) {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Launch options for specs that share a screen: the usual fake devices plus the fake picker, so
+ * `getDisplayMedia` answers at once with a fake 1280×720 screen. Kept out of the default options
+ * because the fake picker also grants camera access that some tests deny on purpose.
+ */
+export const SCREEN_LAUNCH = {
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-gpu",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+  ],
+};
+
+/** Per-receiver decoded video, split by tile: screen-tile tracks vs everything else (cameras). */
+export async function decodedBySource(page: Page): Promise<{
+  cameraFrames: number;
+  screenFrames: number;
+  screenWidth: number;
+  screens: number;
+}> {
+  return page.evaluate(async () => {
+    const screenTracks = new Set<string>();
+    document.querySelectorAll("[data-testid=screen-tile] video").forEach((v) => {
+      const s = (v as HTMLVideoElement).srcObject as MediaStream | null;
+      s?.getVideoTracks().forEach((t) => screenTracks.add(t.id));
+    });
+    let cameraFrames = 0;
+    let screenFrames = 0;
+    let screenWidth = 0;
+    let screens = 0;
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState === "closed") continue;
+      for (const r of pc.getReceivers()) {
+        if (r.track.kind !== "video") continue;
+        const stats = await r.getStats();
+        stats.forEach((s: any) => {
+          if (s.type !== "inbound-rtp") return;
+          if (screenTracks.has(r.track.id) && r.track.readyState === "live") {
+            screenFrames += s.framesDecoded ?? 0;
+            screenWidth = Math.max(screenWidth, s.frameWidth ?? 0);
+            if ((s.framesDecoded ?? 0) > 0) screens += 1;
+          } else if (!screenTracks.has(r.track.id)) {
+            cameraFrames += s.framesDecoded ?? 0;
+          }
+        });
+      }
+    }
+    return { cameraFrames, screenFrames, screenWidth, screens };
+  });
+}
+
+/** Waits until `screens` screen shares decode on `page`, then checks their frames keep coming. */
+export async function expectScreens(page: Page, screens: number, timeout = 20_000) {
+  await expect
+    .poll(async () => (await decodedBySource(page)).screens, { timeout, message: "screens decoding" })
+    .toBeGreaterThanOrEqual(screens);
+  const before = (await decodedBySource(page)).screenFrames;
+  await expect
+    .poll(async () => (await decodedBySource(page)).screenFrames, { timeout, message: "screen frames keep coming" })
+    .toBeGreaterThan(before + 5);
+}
+
+/** Checks camera frames keep arriving on `page` (the cameras are unaffected). */
+export async function expectCamerasFlowing(page: Page, timeout = 20_000) {
+  const before = (await decodedBySource(page)).cameraFrames;
+  await expect
+    .poll(async () => (await decodedBySource(page)).cameraFrames, { timeout, message: "camera frames keep coming" })
+    .toBeGreaterThan(before + 10);
+}
+
+/**
+ * Records every track the page captures (camera, microphone, screen), so a test can check that
+ * leaving stopped them all. `window.__captured` survives in-app navigation, not reloads.
+ */
+export const RECORD_CAPTURED_TRACKS = `
+  (() => {
+    window.__captured = [];
+    const md = navigator.mediaDevices;
+    if (!md) return;
+    for (const name of ["getUserMedia", "getDisplayMedia"]) {
+      const original = md[name] && md[name].bind(md);
+      if (!original) continue;
+      md[name] = async (...args) => {
+        const stream = await original(...args);
+        stream.getTracks().forEach((t) => window.__captured.push(t));
+        return stream;
+      };
+    }
+  })();
+`;
+
+/** Every captured track's `readyState` and kind/label. */
+export async function capturedTracks(page: Page): Promise<{ state: string; kind: string; label: string }[]> {
+  return page.evaluate(() =>
+    ((window as any).__captured as MediaStreamTrack[]).map((t) => ({ state: t.readyState, kind: t.kind, label: t.label })),
+  );
+}
+
+/**
+ * A TCP proxy in front of the server, so a test can drop every connection at once the way a
+ * network would (no WebSocket close frame): the server keeps the session for its resume grace.
+ */
+export class Proxy {
+  private server: import("node:net").Server | null = null;
+  private sockets = new Set<import("node:net").Socket>();
+  constructor(readonly port: number, private readonly target: number) {}
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    const net = await import("node:net");
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.target, "127.0.0.1");
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+        s.on("error", () => {});
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, "127.0.0.1", r));
+  }
+
+  /** Drops every open connection without a goodbye. */
+  cut() {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  async stop() {
+    this.cut();
+    await new Promise((r) => (this.server ? this.server.close(r) : r(null)));
+  }
 }

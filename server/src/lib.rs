@@ -14,7 +14,8 @@ pub mod liveness;
 pub mod metrics;
 pub mod random;
 pub mod recording;
-mod rooms;
+mod redirects;
+mod refusal;
 mod routes;
 pub mod shutdown;
 pub mod signaling;
@@ -117,7 +118,7 @@ pub async fn run(
 /// All routes: the API and signaling first, then the Leptos pages and static files.
 fn router(state: AppState) -> Router {
     routes::router()
-        .merge(rooms::router())
+        .merge(redirects::router())
         .merge(recording::api::router(&state))
         .merge(site::router(&state))
         .with_state(state)

@@ -1,35 +1,8 @@
 //! The web side of the server over real HTTP: health, server-rendered pages and their statuses.
 
-use std::net::SocketAddr;
+mod signaling_support;
 
-use server::config::Config;
-use tokio_util::sync::CancellationToken;
-
-/// A server on a random loopback port, stopped when dropped.
-struct TestServer {
-    addr: SocketAddr,
-    shutdown: CancellationToken,
-}
-
-impl TestServer {
-    async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let shutdown = CancellationToken::new();
-        tokio::spawn(server::run(listener, Config::defaults(), shutdown.clone()));
-        TestServer { addr, shutdown }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+use signaling_support::TestServer;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -39,14 +12,14 @@ fn client() -> reqwest::Client {
 }
 
 async fn get(server: &TestServer, path: &str) -> (u16, String) {
-    let response = client().get(server.url(path)).send().await.unwrap();
+    let response = client().get(server.http_url(path)).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }
 
 #[tokio::test]
 async fn health_answers_ok_with_an_rfc3339_time() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let (status, body) = get(&server, "/health").await;
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -57,7 +30,7 @@ async fn health_answers_ok_with_an_rfc3339_time() {
 
 #[tokio::test]
 async fn home_page_is_server_rendered() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let (status, body) = get(&server, "/").await;
     assert_eq!(status, 200);
     assert!(body.contains("New meeting"), "{body}");
@@ -67,7 +40,7 @@ async fn home_page_is_server_rendered() {
 
 #[tokio::test]
 async fn room_page_shows_the_room_id() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let (status, body) = get(&server, "/room/abc123XYZ90").await;
     assert_eq!(status, 200);
     assert!(body.contains("abc123XYZ90"), "{body}");
@@ -76,7 +49,7 @@ async fn room_page_shows_the_room_id() {
 
 #[tokio::test]
 async fn invalid_room_id_is_a_400_page() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     for path in [
         "/room/not.a.room",
         "/room/%3Cscript%3E",
@@ -94,7 +67,7 @@ async fn invalid_room_id_is_a_400_page() {
 
 #[tokio::test]
 async fn unknown_route_is_a_404_page() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let (status, body) = get(&server, "/no/such/page").await;
     assert_eq!(status, 404);
     assert!(body.contains("This page does not exist"));
@@ -102,10 +75,10 @@ async fn unknown_route_is_a_404_page() {
 
 #[tokio::test]
 async fn new_room_redirects_to_a_fresh_unguessable_id() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let response = client().post(server.url("/new")).send().await.unwrap();
+        let response = client().post(server.http_url("/new")).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303);
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         let id = location.strip_prefix("/room/").unwrap().to_owned();
@@ -118,9 +91,9 @@ async fn new_room_redirects_to_a_fresh_unguessable_id() {
 
 #[tokio::test]
 async fn join_redirects_valid_names_and_refuses_invalid_ones() {
-    let server = TestServer::start().await;
+    let server = TestServer::start(|_| {}).await;
     let response = client()
-        .get(server.url("/join?room=team-sync"))
+        .get(server.http_url("/join?room=team-sync"))
         .send()
         .await
         .unwrap();

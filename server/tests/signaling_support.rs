@@ -154,6 +154,11 @@ impl TestServer {
         (ws, welcome)
     }
 
+    /// `http://…{path}`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
     /// `ws://…/ws/{room}/{peer}{query}`.
     pub fn url(&self, room: &str, peer: &str, query: &str) -> String {
         format!("ws://{}/ws/{room}/{peer}{query}", self.addr)

@@ -1,16 +1,28 @@
-//! The page's one call: what the view's actions reach. Browser objects live here, in a
-//! thread-local (the browser has one thread), never in signals.
+//! The room page's call engine: local media, the joined [`Session`] and a screen share.
+//!
+//! One [`Engine`] belongs to one room page (it is stored in that page's reactive owner through
+//! [`CallUi::engine`]); nothing is global. When the page goes away by any route — an in-app link,
+//! browser back, a reload or closing the tab — [`end`] hangs up exactly like Leave: every
+//! captured track stopped, every connection closed, the socket closed cleanly so the others see
+//! `peer-left` at once. Browser objects live here, never in signals.
+//!
+//! Every `MediaStream` handle is copied with `Clone::clone`: web-sys binds the JS method
+//! `MediaStream.clone()` as an inherent method, and a copied stream has copied tracks that a
+//! later `stop()` of the original would not turn off.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use protocol::Source;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack};
 
-use super::js;
-use super::media;
+use super::recorder::{self, Recorder};
 use super::session::Session;
+use super::{js, media, share};
 use crate::state::{CallUi, Phase};
 
 /// localStorage key of the remembered display name.
@@ -21,22 +33,73 @@ fn joined_key(room: &str) -> String {
     format!("record-meet:joined:{room}")
 }
 
+/// The call of one room page.
 #[derive(Default)]
-struct Engine {
-    local: Option<MediaStream>,
-    session: Option<Rc<Session>>,
+pub struct Engine {
+    /// The page is gone: anything that arrives late (a camera that opens after the person left
+    /// the page) is stopped at once instead of kept.
+    closed: Cell<bool>,
+    /// Camera and microphone.
+    local: RefCell<Option<MediaStream>>,
+    /// The joined call, from Join to Leave.
+    session: RefCell<Option<Rc<Session>>>,
+    /// The screen share in progress.
+    share: RefCell<Option<ActiveShare>>,
+    /// The recording this tab makes, if any.
+    pub(super) recorder: RefCell<Option<Rc<Recorder>>>,
 }
 
-thread_local! {
-    static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
+/// A screen share and the handler of its track's `ended` (the browser's "Stop sharing" bar).
+struct ActiveShare {
+    stream: MediaStream,
+    track: Option<MediaStreamTrack>,
+    _on_ended: Closure<dyn FnMut(JsValue)>,
 }
 
-fn local_stream() -> Option<MediaStream> {
-    ENGINE.with(|e| e.borrow().local.clone())
+impl Drop for ActiveShare {
+    fn drop(&mut self) {
+        if let Some(track) = &self.track {
+            track.set_onended(None);
+        }
+        media::stop_all(&self.stream);
+    }
 }
 
-fn session() -> Option<Rc<Session>> {
-    ENGINE.with(|e| e.borrow().session.clone())
+impl Engine {
+    pub(super) fn local(&self) -> Option<MediaStream> {
+        self.local.borrow().as_ref().map(Clone::clone)
+    }
+
+    pub(super) fn session(&self) -> Option<Rc<Session>> {
+        self.session.borrow().clone()
+    }
+
+    pub(super) fn share_stream(&self) -> Option<MediaStream> {
+        self.share
+            .borrow()
+            .as_ref()
+            .map(|s| Clone::clone(&s.stream))
+    }
+
+    /// Stops everything this engine holds.
+    fn hang_up(&self) {
+        // The recording stops with the call; its chunks keep uploading.
+        if let Some(recorder) = self.recorder.borrow_mut().take() {
+            recorder.stop();
+        }
+        if let Some(session) = self.session.borrow_mut().take() {
+            session.leave();
+        }
+        self.share.borrow_mut().take();
+        if let Some(local) = self.local.borrow_mut().take() {
+            media::stop_all(&local);
+        }
+    }
+}
+
+/// The engine of `ui`'s page, unless the page is gone.
+pub(super) fn engine(ui: CallUi) -> Option<Rc<Engine>> {
+    ui.engine.try_get_value().filter(|e| !e.closed.get())
 }
 
 /// Opens the camera and microphone for the lobby preview, lists devices, and rejoins at once if
@@ -45,8 +108,13 @@ pub fn start_lobby(ui: CallUi) {
     if let Some(name) = js::load(false, NAME_KEY) {
         ui.name.set(name);
     }
+    ui.can_share.set(share::supported());
+    recorder::drain_left_behind();
     spawn_local(async move {
         open_devices(ui).await;
+        if engine(ui).is_none() {
+            return;
+        }
         let rejoin = js::load(true, &joined_key(&ui.room.get_value())).is_some();
         if rejoin && ui.phase.get_untracked() == Phase::Lobby {
             join(ui);
@@ -61,7 +129,13 @@ async fn open_devices(ui: CallUi) {
         &ui.camera_id.get_untracked(),
     )
     .await;
-    if let Some(old) = ENGINE.with(|e| e.borrow_mut().local.replace(acquired.stream.clone())) {
+    let Some(engine) = engine(ui) else {
+        // The page went away while the browser was opening the devices.
+        media::stop_all(&acquired.stream);
+        return;
+    };
+    let fresh = Clone::clone(&acquired.stream);
+    if let Some(old) = engine.local.borrow_mut().replace(fresh) {
         media::stop_all(&old);
     }
     let audio = media::audio_track(&acquired.stream);
@@ -88,10 +162,10 @@ async fn open_devices(ui: CallUi) {
     });
     let (cameras, microphones) = media::list_devices().await;
     if let Some(track) = &video {
-        ui.camera_id.set(device_id(track));
+        ui.camera_id.set(media::device_id(track));
     }
     if let Some(track) = &audio {
-        ui.microphone_id.set(device_id(track));
+        ui.microphone_id.set(media::device_id(track));
     }
     ui.cameras.set(cameras);
     ui.microphones.set(microphones);
@@ -99,18 +173,26 @@ async fn open_devices(ui: CallUi) {
     ui.local_version.update(|v| *v += 1);
 }
 
-fn device_id(track: &MediaStreamTrack) -> String {
-    js::get_string(&track.get_settings(), "deviceId").unwrap_or_default()
+/// Shows the local camera in the self-view.
+pub fn bind_local(ui: CallUi, video: &HtmlVideoElement) {
+    show(video, engine(ui).and_then(|e| e.local()));
 }
 
-/// Shows the local stream in the self-view.
-pub fn bind_local(video: &HtmlVideoElement) {
-    show(video, local_stream());
+/// Shows this tab's own screen share in the presenter's small preview.
+pub fn bind_local_screen(ui: CallUi, video: &HtmlVideoElement) {
+    show(video, engine(ui).and_then(|e| e.share_stream()));
 }
 
-/// Shows `peer`'s stream in its tile.
-pub fn bind_remote(peer: &str, video: &HtmlVideoElement) {
-    show(video, session().and_then(|s| s.remote_stream(peer)));
+/// Shows `peer`'s camera and microphone in its tile.
+pub fn bind_remote(ui: CallUi, peer: &str, video: &HtmlVideoElement) {
+    let session = engine(ui).and_then(|e| e.session());
+    show(video, session.and_then(|s| s.person_stream(peer)));
+}
+
+/// Shows `peer`'s screen share.
+pub fn bind_remote_screen(ui: CallUi, peer: &str, video: &HtmlVideoElement) {
+    let session = engine(ui).and_then(|e| e.session());
+    show(video, session.and_then(|s| s.screen_stream(peer)));
 }
 
 /// Points `video` at `stream` and plays it. A stream that gains a track needs no re-binding
@@ -118,9 +200,7 @@ pub fn bind_remote(peer: &str, video: &HtmlVideoElement) {
 fn show(video: &HtmlVideoElement, stream: Option<MediaStream>) {
     let current = video.src_object();
     let same = match (&current, &stream) {
-        (Some(a), Some(b)) => {
-            AsRef::<wasm_bindgen::JsValue>::as_ref(a) == AsRef::<wasm_bindgen::JsValue>::as_ref(b)
-        }
+        (Some(a), Some(b)) => AsRef::<JsValue>::as_ref(a) == AsRef::<JsValue>::as_ref(b),
         (None, None) => true,
         _ => false,
     };
@@ -140,7 +220,8 @@ fn show(video: &HtmlVideoElement, stream: Option<MediaStream>) {
 
 /// Joins the call with the current devices and name.
 pub fn join(ui: CallUi) {
-    if session().is_some() {
+    let Some(engine) = engine(ui) else { return };
+    if engine.session.borrow().is_some() {
         return;
     }
     let name = ui.name.get_untracked().trim().to_owned();
@@ -159,13 +240,13 @@ pub fn join(ui: CallUi) {
     ui.chat.set(Vec::new());
     ui.unread.set(0);
     ui.first_frame_ms.set(None);
-    let session = Session::start(ui, base, local_stream());
-    ENGINE.with(|e| e.borrow_mut().session = Some(session));
+    let session = Session::start(ui, base, engine.local(), engine.share_stream());
+    *engine.session.borrow_mut() = Some(session);
     // Connect first, re-render after: the session's task (queued just before this one) opens
     // the socket, then the stage switches to the call view, which takes the main thread for
     // tens of milliseconds.
     spawn_local(async move {
-        if ui.phase.get_untracked() == Phase::Lobby {
+        if ui.phase.try_get_untracked() == Some(Phase::Lobby) {
             ui.phase.set(Phase::Joining);
         }
     });
@@ -174,26 +255,39 @@ pub fn join(ui: CallUi) {
 /// Leaves the call: closes every connection and the signaling socket, turns the devices off.
 pub fn leave(ui: CallUi) {
     js::forget(true, &joined_key(&ui.room.get_value()));
-    let (session, local) = ENGINE.with(|e| {
-        let mut e = e.borrow_mut();
-        (e.session.take(), e.local.take())
-    });
-    if let Some(session) = session {
-        session.leave();
+    if let Some(engine) = engine(ui) {
+        engine.hang_up();
     }
-    if let Some(local) = local {
-        media::stop_all(&local);
-    }
+    ui.participants.set(Vec::new());
+    ui.sharing.set(false);
     ui.has_mic.set(false);
     ui.has_camera.set(false);
     ui.phase.set(Phase::Left);
 }
 
+/// The page is going away (`unloading`: reload or tab close; otherwise in-app navigation):
+/// hangs up like Leave, without touching the page's signals. A reload keeps the "joined" mark
+/// so the reloaded page rejoins; leaving by a link forgets it.
+pub fn end(ui: CallUi, unloading: bool) {
+    let Some(engine) = ui.engine.try_get_value() else {
+        return;
+    };
+    if engine.closed.replace(true) {
+        return;
+    }
+    if !unloading {
+        js::forget(true, &joined_key(&ui.room.get_value()));
+    }
+    engine.hang_up();
+}
+
 /// Back to the lobby after leaving or failing.
 pub fn rejoin_lobby(ui: CallUi) {
-    if let Some(session) = ENGINE.with(|e| e.borrow_mut().session.take()) {
+    let Some(engine) = engine(ui) else { return };
+    if let Some(session) = engine.session.borrow_mut().take() {
         session.leave();
     }
+    ui.participants.set(Vec::new());
     ui.phase.set(Phase::Lobby);
     spawn_local(open_devices(ui));
 }
@@ -201,27 +295,33 @@ pub fn rejoin_lobby(ui: CallUi) {
 /// Turns the microphone on or off (the track keeps its place, so no renegotiation).
 pub fn set_mic(ui: CallUi, on: bool) {
     ui.mic_on.set(on);
-    if let Some(track) = local_stream().as_ref().and_then(media::audio_track) {
-        track.set_enabled(on);
-    }
-    if let Some(session) = session() {
-        session.send_media_state();
-    }
+    set_enabled(ui, false, on);
 }
 
 /// Turns the camera on or off.
 pub fn set_camera(ui: CallUi, on: bool) {
     ui.camera_on.set(on);
-    if let Some(track) = local_stream().as_ref().and_then(media::video_track) {
+    set_enabled(ui, true, on);
+}
+
+fn set_enabled(ui: CallUi, video: bool, on: bool) {
+    let Some(engine) = engine(ui) else { return };
+    let local = engine.local();
+    let track = if video {
+        local.as_ref().and_then(media::video_track)
+    } else {
+        local.as_ref().and_then(media::audio_track)
+    };
+    if let Some(track) = track {
         track.set_enabled(on);
     }
-    if let Some(session) = session() {
+    if let Some(session) = engine.session() {
         session.send_media_state();
     }
 }
 
 /// Switches to another camera (`video`) or microphone: a new track replaces the old one on
-/// every connection with `replaceTrack`, so nothing is renegotiated.
+/// that source's sender of every connection with `replaceTrack`, so nothing is renegotiated.
 pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
     spawn_local(async move {
         let opened = if video {
@@ -237,10 +337,14 @@ pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
                 return;
             }
         };
-        let new_track = if video {
-            media::video_track(&fresh)
+        let Some(engine) = engine(ui) else {
+            media::stop_all(&fresh);
+            return;
+        };
+        let (new_track, source) = if video {
+            (media::video_track(&fresh), Source::Camera)
         } else {
-            media::audio_track(&fresh)
+            (media::audio_track(&fresh), Source::Microphone)
         };
         let Some(new_track) = new_track else { return };
         new_track.set_enabled(if video {
@@ -248,13 +352,13 @@ pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
         } else {
             ui.mic_on.get_untracked()
         });
-        let local = match local_stream() {
+        let local = match engine.local() {
             Some(local) => local,
             None => {
                 let Ok(stream) = MediaStream::new() else {
                     return;
                 };
-                ENGINE.with(|e| e.borrow_mut().local = Some(stream.clone()));
+                *engine.local.borrow_mut() = Some(Clone::clone(&stream));
                 stream
             }
         };
@@ -263,14 +367,19 @@ pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
         } else {
             media::audio_track(&local)
         };
-        if let Some(session) = session() {
-            session.replace_track(&new_track).await;
+        if let Some(session) = engine.session() {
+            session.replace_track(source, &new_track).await;
         }
         if let Some(old) = old {
             local.remove_track(&old);
             old.stop();
         }
         local.add_track(&new_track);
+        if engine.closed.get() {
+            // Left the page while the track was being swapped in.
+            media::stop_all(&local);
+            return;
+        }
         if video {
             ui.camera_id.set(device_id);
             ui.has_camera.set(true);
@@ -282,9 +391,65 @@ pub fn switch_device(ui: CallUi, video: bool, device_id: String) {
     });
 }
 
+/// Starts sharing a screen (the browser asks what), or stops the share in progress.
+pub fn toggle_share(ui: CallUi) {
+    if ui.sharing.get_untracked() {
+        stop_share(ui);
+        return;
+    }
+    spawn_local(async move {
+        let stream = match share::capture().await {
+            Ok(stream) => stream,
+            Err(e) => {
+                if let Some(why) = e.explain() {
+                    ui.toast.set(Some(why));
+                }
+                return;
+            }
+        };
+        let Some(engine) = engine(ui) else {
+            media::stop_all(&stream);
+            return;
+        };
+        if engine.share.borrow().is_some() {
+            // A second click while the picker was open: keep the first share.
+            media::stop_all(&stream);
+            return;
+        }
+        let track = share::video_track(&stream);
+        let on_ended = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| stop_share(ui));
+        if let Some(track) = &track {
+            track.set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        }
+        *engine.share.borrow_mut() = Some(ActiveShare {
+            stream: Clone::clone(&stream),
+            track,
+            _on_ended: on_ended,
+        });
+        ui.sharing.set(true);
+        ui.share_version.update(|v| *v += 1);
+        if let Some(session) = engine.session() {
+            session.start_screen(&stream);
+        }
+    });
+}
+
+/// Stops the screen share for everyone (the button, the shortcut, or the browser's own bar).
+pub fn stop_share(ui: CallUi) {
+    let Some(engine) = engine(ui) else { return };
+    let Some(active) = engine.share.borrow_mut().take() else {
+        return;
+    };
+    ui.sharing.set(false);
+    if let Some(session) = engine.session() {
+        session.stop_screen();
+    }
+    drop(active);
+}
+
 /// Sends a chat message.
-pub fn send_chat(text: &str) {
-    if let Some(session) = session() {
+pub fn send_chat(ui: CallUi, text: &str) {
+    if let Some(session) = engine(ui).and_then(|e| e.session()) {
         session.send_chat(text);
     }
 }

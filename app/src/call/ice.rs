@@ -5,17 +5,16 @@
 //! ICE restart after a network change would authenticate with stale ones; every `welcome` and
 //! renewal is therefore applied with `setConfiguration` to the connections already open.
 
+use js_sys::Array;
 use protocol::{IceServer, IceTransportPolicy};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{RtcConfiguration, RtcPeerConnection};
-
-use super::js;
+use wasm_bindgen::JsValue;
+use web_sys::{RtcConfiguration, RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection};
 
 /// The latest ICE settings from the server.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IceSettings {
-    /// `iceServers` as JSON (credentials included).
-    servers_json: String,
+    /// STUN/TURN servers (credentials included).
+    servers: Vec<IceServer>,
     /// The policy forced by the server, if any.
     policy: Option<IceTransportPolicy>,
 }
@@ -24,7 +23,7 @@ impl IceSettings {
     /// Settings from a `welcome`.
     pub fn new(servers: &[IceServer], policy: Option<IceTransportPolicy>) -> Self {
         IceSettings {
-            servers_json: serde_json::to_string(servers).unwrap_or_else(|_| "[]".into()),
+            servers: servers.to_vec(),
             policy,
         }
     }
@@ -34,50 +33,56 @@ impl IceSettings {
         IceSettings::new(servers, self.policy)
     }
 
-    /// An `RTCConfiguration` for a new connection.
-    ///
-    /// # Errors
-    /// When the JSON cannot be parsed (it always can: it was serialized above).
-    pub fn configuration(&self) -> Result<RtcConfiguration, JsValue> {
-        let config = js::parse_json(&format!(r#"{{"iceServers":{}}}"#, self.servers()))?;
-        self.set_policy(&config)?;
-        Ok(config.unchecked_into())
+    /// An `RTCConfiguration` for a new connection. No `iceCandidatePoolSize`: with it Chromium
+    /// sometimes never sent the answerer's candidates.
+    pub fn configuration(&self) -> RtcConfiguration {
+        let config = RtcConfiguration::new();
+        self.fill(&config);
+        config
     }
 
     /// Gives an existing connection these servers (and policy) with `setConfiguration`, keeping
     /// the rest of its configuration: the browser refuses a changed certificate or bundle
-    /// policy, so those are copied from `getConfiguration()`.
+    /// policy, so those are kept from `getConfiguration()`.
     ///
     /// # Errors
     /// The browser's refusal (e.g. the connection is closed).
     pub fn apply(&self, pc: &RtcPeerConnection) -> Result<(), JsValue> {
         let config = pc.get_configuration();
-        let servers = js::parse_json(self.servers())?;
-        js_sys::Reflect::set(&config, &JsValue::from_str("iceServers"), &servers)?;
-        self.set_policy(&config)?;
+        self.fill(&config);
         pc.set_configuration_with_configuration(&config)
     }
 
-    fn servers(&self) -> &str {
-        if self.servers_json.is_empty() {
-            "[]"
-        } else {
-            &self.servers_json
+    fn fill(&self, config: &RtcConfiguration) {
+        config.set_ice_servers(&ice_servers(&self.servers));
+        if let Some(policy) = self.policy {
+            config.set_ice_transport_policy(transport_policy(policy));
         }
     }
+}
 
-    fn set_policy(&self, config: &JsValue) -> Result<(), JsValue> {
-        if let Some(policy) = self.policy {
-            let value = match policy {
-                IceTransportPolicy::All => "all",
-                IceTransportPolicy::Relay => "relay",
-            };
-            js_sys::Reflect::set(
-                config,
-                &JsValue::from_str("iceTransportPolicy"),
-                &JsValue::from_str(value),
-            )?;
+/// `iceServers` for `servers`.
+pub fn ice_servers(servers: &[IceServer]) -> Array {
+    let list = Array::new();
+    for server in servers {
+        let entry = RtcIceServer::new();
+        let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        entry.set_urls(&urls);
+        if let Some(username) = &server.username {
+            entry.set_username(username);
         }
-        Ok(())
+        if let Some(credential) = &server.credential {
+            entry.set_credential(credential);
+        }
+        list.push(&entry);
+    }
+    list
+}
+
+/// The browser's name for `policy`.
+pub fn transport_policy(policy: IceTransportPolicy) -> RtcIceTransportPolicy {
+    match policy {
+        IceTransportPolicy::All => RtcIceTransportPolicy::All,
+        IceTransportPolicy::Relay => RtcIceTransportPolicy::Relay,
     }
 }

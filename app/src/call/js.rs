@@ -1,4 +1,5 @@
-//! Small typed helpers over browser APIs that web-sys does not bind the way we need.
+//! Small typed helpers over browser APIs that web-sys does not bind the way we need: the one
+//! place that reads and writes raw JS properties and calls methods by name.
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,14 +23,20 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Parses JSON text into a JS value (for dictionaries web-sys would need many features for).
-pub fn parse_json(text: &str) -> Result<JsValue, JsValue> {
-    JSON::parse(text)
-}
-
 /// `JSON.stringify(value)`; uses the value's `toJSON` (RTCSessionDescription, RTCIceCandidate).
 pub fn to_json(value: &JsValue) -> Option<String> {
     JSON::stringify(value).ok().and_then(|s| s.as_string())
+}
+
+/// Sets a property web-sys has no setter for (`contentHint`, `maxFramerate`); a frozen or
+/// foreign object refusing it only loses a hint.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// Whether `target` has `key` (feature detection, e.g. `getDisplayMedia`).
+pub fn has(target: &JsValue, key: &str) -> bool {
+    Reflect::has(target, &JsValue::from_str(key)).unwrap_or(false)
 }
 
 /// Reads a property; `undefined` when it is missing.

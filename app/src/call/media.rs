@@ -3,7 +3,10 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
+use web_sys::{
+    ConstrainDomStringParameters, ConstrainLongRange, MediaDeviceInfo, MediaDeviceKind,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack, MediaTrackConstraints,
+};
 
 use super::js;
 use crate::state::Device;
@@ -57,25 +60,27 @@ fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
         .map_err(|_| MediaError::Unsupported)
 }
 
-/// The `getUserMedia` constraint for one kind: `false`, `true`, or `{…}` with a device.
-/// Device ids are opaque browser strings, so they are JSON-quoted.
-fn constraint(wanted: bool, device_id: &str, extra: &str) -> String {
+/// The `getUserMedia` constraint for one kind: `false`, or constraints with the chosen device
+/// (and, for video, the 720p the tiles are made for).
+fn constraint(wanted: bool, device_id: &str, video: bool) -> JsValue {
     if !wanted {
-        return "false".to_owned();
+        return JsValue::FALSE;
     }
-    let mut fields: Vec<String> = Vec::new();
-    if !extra.is_empty() {
-        fields.push(extra.to_owned());
+    let constraints = MediaTrackConstraints::new();
+    if video {
+        let width = ConstrainLongRange::new();
+        width.set_ideal(1280);
+        let height = ConstrainLongRange::new();
+        height.set_ideal(720);
+        constraints.set_width(&width);
+        constraints.set_height(&height);
     }
     if !device_id.is_empty() {
-        let quoted = serde_json::to_string(device_id).unwrap_or_else(|_| "\"\"".into());
-        fields.push(format!(r#""deviceId":{{"exact":{quoted}}}"#));
+        let device = ConstrainDomStringParameters::new();
+        device.set_exact_str(device_id);
+        constraints.set_device_id(&device);
     }
-    if fields.is_empty() {
-        "true".to_owned()
-    } else {
-        format!("{{{}}}", fields.join(","))
-    }
+    constraints.into()
 }
 
 /// Opens the camera and/or microphone.
@@ -89,19 +94,11 @@ pub async fn open(
     camera_id: &str,
 ) -> Result<MediaStream, MediaError> {
     let devices = media_devices()?;
-    let constraints = format!(
-        r#"{{"audio":{},"video":{}}}"#,
-        constraint(audio, microphone_id, ""),
-        constraint(
-            video,
-            camera_id,
-            r#""width":{"ideal":1280},"height":{"ideal":720}"#
-        ),
-    );
-    let constraints =
-        js::parse_json(&constraints).map_err(|e| MediaError::Other(js::describe(&e)))?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&constraint(audio, microphone_id, false));
+    constraints.set_video(&constraint(video, camera_id, true));
     let promise = devices
-        .get_user_media_with_constraints(constraints.unchecked_ref())
+        .get_user_media_with_constraints(&constraints)
         .map_err(|e| MediaError::from_js(&e))?;
     let stream = JsFuture::from(promise)
         .await
@@ -166,9 +163,23 @@ pub fn audio_track(stream: &MediaStream) -> Option<MediaStreamTrack> {
     stream.get_audio_tracks().get(0).dyn_into().ok()
 }
 
+/// Every audio track of `stream`.
+pub fn audio_tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
+    stream
+        .get_audio_tracks()
+        .iter()
+        .filter_map(|t| t.dyn_into().ok())
+        .collect()
+}
+
 /// The first video track of `stream`.
 pub fn video_track(stream: &MediaStream) -> Option<MediaStreamTrack> {
     stream.get_video_tracks().get(0).dyn_into().ok()
+}
+
+/// The browser's id of the device behind `track`, to preselect it in the pickers.
+pub fn device_id(track: &MediaStreamTrack) -> String {
+    track.get_settings().get_device_id().unwrap_or_default()
 }
 
 /// Stops every track, which turns the camera light off.

@@ -7,11 +7,9 @@ use std::collections::VecDeque;
 use futures::channel::mpsc;
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
-use protocol::{ErrorCode, ServerMessage};
+use protocol::{ErrorCode, Refusal, ServerMessage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-
-use super::js;
 
 /// Frames kept while disconnected: enough for an ICE burst, small enough to never matter.
 const MAX_BACKLOG: usize = 256;
@@ -37,6 +35,9 @@ pub enum Ended {
 #[derive(Default)]
 pub struct Signaling {
     outgoing: RefCell<Option<mpsc::UnboundedSender<String>>>,
+    /// The browser socket of the current attempt, so that leaving can close it at once with a
+    /// clean close frame, even while the connection task is being cancelled.
+    socket: RefCell<Option<web_sys::WebSocket>>,
     backlog: RefCell<VecDeque<String>>,
     connected: Cell<bool>,
 }
@@ -79,6 +80,9 @@ impl Signaling {
     pub fn close(&self) {
         self.connected.set(false);
         self.outgoing.borrow_mut().take();
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            let _ = socket.close_with_code_and_reason(1000, "left");
+        }
     }
 
     /// Connects to `url` and feeds every server frame, in order, to `handle` (awaiting each
@@ -88,7 +92,11 @@ impl Signaling {
         F: FnMut(ServerMessage) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        let mut socket = match WebSocket::open(url) {
+        let Ok(raw) = web_sys::WebSocket::new(url) else {
+            return Ended::Unreachable;
+        };
+        *self.socket.borrow_mut() = Some(Clone::clone(&raw));
+        let mut socket = match WebSocket::try_from(raw) {
             Ok(socket) => socket,
             Err(_) => return Ended::Unreachable,
         };
@@ -110,8 +118,7 @@ impl Signaling {
                     }
                 }
                 Event::Outgoing(None) => {
-                    // `close()` dropped the sender: leave cleanly, so the others hear at once.
-                    let _ = socket.close(Some(1000), Some("left"));
+                    // `close()` dropped the sender and closed the socket cleanly.
                     return Ended::Closed(1000);
                 }
                 Event::Incoming(Some(Ok(Message::Text(text)))) => {
@@ -135,6 +142,7 @@ impl Signaling {
         };
         self.connected.set(false);
         self.outgoing.borrow_mut().take();
+        self.socket.borrow_mut().take();
         ended
     }
 }
@@ -152,17 +160,15 @@ async fn diagnose(ws_url: &str) -> Ended {
     let Ok(response) = response.dyn_into::<web_sys::Response>() else {
         return Ended::Unreachable;
     };
-    let Ok(body) = response.json() else {
+    let Ok(body) = response.text() else {
         return Ended::Unreachable;
     };
-    let Ok(body) = JsFuture::from(body).await else {
-        // Not a JSON refusal: the server is there but said something else; try again later.
-        return Ended::Closed(1006);
+    let Some(text) = JsFuture::from(body).await.ok().and_then(|t| t.as_string()) else {
+        return Ended::Unreachable;
     };
-    let error = js::get(&body, "error");
-    let code = js::get_string(&error, "code").and_then(|c| ErrorCode::from_wire(&c));
-    match code {
-        Some(code) => Ended::Refused(code, js::get_string(&error, "message").unwrap_or_default()),
-        None => Ended::Closed(1006),
+    match Refusal::parse(&text) {
+        Ok(refusal) => Ended::Refused(refusal.code, refusal.message),
+        // Not a refusal: the server is there but said something else; try again later.
+        Err(_) => Ended::Closed(1006),
     }
 }

@@ -1,15 +1,17 @@
-//! The call: a grid of tiles, the control bar, and the chat panel.
+//! The call: the tiles, the presenter notice, the control bar, and the chat panel.
 
 use leptos::prelude::*;
 
 use super::chat::ChatPanel;
 use super::controls::ControlBar;
-use super::tile::{RemoteTile, SelfTile};
+use super::stage::Stage;
+use super::video::{StreamSource, StreamVideo};
 #[cfg(feature = "hydrate")]
 use crate::actions;
 use crate::state::{CallUi, Phase};
 
-/// The in-call screen.
+/// The in-call screen. It stays mounted from Joining through any Reconnecting, so its tiles and
+/// their `<video>` elements survive a dropped signaling socket.
 #[component]
 pub fn CallView() -> impl IntoView {
     let ui = expect_context::<CallUi>();
@@ -18,7 +20,6 @@ pub fn CallView() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     on_cleanup(move || shortcuts.remove());
 
-    let count = move || ui.participants.with(|p| p.len()) + 1;
     view! {
         <div class="call" data-testid="call">
             <Show when=move || ui.phase.get() == Phase::Reconnecting>
@@ -26,15 +27,14 @@ pub fn CallView() -> impl IntoView {
                     "Connection to the server lost. Reconnecting… Your call continues meanwhile."
                 </div>
             </Show>
-            <div class="call-main">
-                <div class="grid" data-count=move || count().min(9).to_string()>
-                    <SelfTile/>
-                    <For
-                        each=move || ui.participants.get()
-                        key=|p| p.id()
-                        children=move |p| view! { <RemoteTile participant=p/> }
-                    />
+            <Show when=move || ui.sharing.get()>
+                <div class="presenting" role="status" data-testid="presenting">
+                    <StreamVideo source=StreamSource::MyScreen version=ui.share_version.into() class="presenting-preview"/>
+                    <span>"You are presenting"</span>
                 </div>
+            </Show>
+            <div class="call-main">
+                <Stage/>
                 <Show when=move || ui.chat_open.get()>
                     <ChatPanel/>
                 </Show>
@@ -49,11 +49,11 @@ pub fn CallView() -> impl IntoView {
     }
 }
 
-/// M toggles the microphone and V the camera, unless the person is typing.
+/// M toggles the microphone, V the camera and S the screen share, unless the person is typing.
 #[cfg(feature = "hydrate")]
 fn shortcut(ui: CallUi, ev: &leptos::ev::KeyboardEvent) {
     use wasm_bindgen::JsCast;
-    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
         return;
     }
     let typing = ev
@@ -66,6 +66,7 @@ fn shortcut(ui: CallUi, ev: &leptos::ev::KeyboardEvent) {
     match ev.key().as_str() {
         "m" | "M" => actions::set_mic(ui, !ui.mic_on.get_untracked()),
         "v" | "V" => actions::set_camera(ui, !ui.camera_on.get_untracked()),
+        "s" | "S" if ui.can_share.get_untracked() => actions::toggle_share(ui),
         _ => return,
     }
     ev.prevent_default();

@@ -17,7 +17,7 @@ pub fn ChatPanel() -> impl IntoView {
         ev.prevent_default();
         let text = draft.get_untracked();
         if !text.trim().is_empty() {
-            actions::send_chat(&text);
+            actions::send_chat(ui, &text);
             draft.set(String::new());
         }
     };

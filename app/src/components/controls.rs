@@ -129,7 +129,70 @@ fn DeviceSelect(
     }
 }
 
-/// The bar under the call: mic, camera, settings, chat, connection info, leave.
+/// Starts and stops sharing the screen (shortcut S). Hidden where the browser cannot share
+/// (`getDisplayMedia` is missing on most phones).
+#[component]
+fn ShareButton() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let label = move || {
+        if ui.sharing.get() {
+            "Stop sharing"
+        } else {
+            "Share screen"
+        }
+    };
+    view! {
+        <Show when=move || ui.can_share.get()>
+            <button
+                type="button"
+                class="round-button"
+                class:active=ui.sharing
+                data-testid="toggle-share"
+                aria-label=label
+                aria-pressed=move || ui.sharing.get().to_string()
+                aria-keyshortcuts="S"
+                title=move || format!("{} (S)", label())
+                on:click=move |_| actions::toggle_share(ui)
+            >
+                <span class=move || format!("icon {}", if ui.sharing.get() { "icon-screen-off" } else { "icon-screen" }) aria-hidden="true"></span>
+            </button>
+        </Show>
+    }
+}
+
+/// Starts and stops recording the meeting (no shortcut: a recording needs a deliberate click). Someone else's recording shows as an
+/// indicator only: one recording at a time per room.
+#[component]
+fn RecordButton() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let label = move || {
+        if ui.recording_mine.get() {
+            "Stop recording"
+        } else if ui.recording_busy.get() {
+            "Saving the recording…"
+        } else {
+            "Start recording"
+        }
+    };
+    let others = move || ui.recording.with(|r| r.is_some()) && !ui.recording_mine.get();
+    view! {
+        <button
+            type="button"
+            class="round-button record-button"
+            class:active=ui.recording_mine
+            data-testid="toggle-recording"
+            aria-label=label
+            aria-pressed=move || ui.recording_mine.get().to_string()
+            title=move || if others() { "Someone is recording this meeting" } else { label() }
+            disabled=move || ui.recording_busy.get() || others()
+            on:click=move |_| actions::toggle_recording(ui)
+        >
+            <span class="icon icon-record" aria-hidden="true"></span>
+        </button>
+    }
+}
+
+/// The bar under the call: mic, camera, share, settings, chat, connection info, leave.
 #[component]
 pub fn ControlBar() -> impl IntoView {
     let ui = expect_context::<CallUi>();
@@ -139,6 +202,8 @@ pub fn ControlBar() -> impl IntoView {
             <div class="control-group">
                 <DeviceToggle kind=Toggle::Mic/>
                 <DeviceToggle kind=Toggle::Camera/>
+                <ShareButton/>
+                <RecordButton/>
                 <button
                     type="button"
                     class="round-button"

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::controls::{DeviceSelects, DeviceToggle, Toggle};
-use super::video::{Source, StreamVideo};
+use super::video::{StreamSource, StreamVideo};
 use crate::actions;
 use crate::state::CallUi;
 
@@ -26,7 +26,7 @@ pub fn Lobby() -> impl IntoView {
     view! {
         <div class="lobby">
             <div class="preview" data-testid="preview">
-                <StreamVideo source=Source::Local version=ui.local_version.into() class="mirror"/>
+                <StreamVideo source=StreamSource::Camera version=ui.local_version.into() class="mirror"/>
                 <Show when=move || !camera_visible()>
                     <div class="preview-off">
                         <span class="avatar large">{initial}</span>

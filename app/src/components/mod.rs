@@ -5,8 +5,11 @@ mod call_view;
 mod chat;
 mod controls;
 mod lobby;
+mod stage;
 mod tile;
 mod video;
 
 pub use call_view::CallView;
 pub use lobby::Lobby;
+#[cfg(feature = "hydrate")]
+pub use video::StreamSource;

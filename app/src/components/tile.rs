@@ -1,9 +1,9 @@
-//! Video tiles: this tab's self-view and one per remote peer.
+//! Video tiles: this tab's self-view, one per remote person, and one per remote screen share.
 
 use leptos::prelude::*;
 
 use super::lobby::initial_of;
-use super::video::{Source, StreamVideo};
+use super::video::{StreamSource, StreamVideo};
 use crate::state::{CallUi, Participant, TileStats};
 
 /// This tab, mirrored and muted.
@@ -22,7 +22,7 @@ pub fn SelfTile() -> impl IntoView {
     };
     view! {
         <div class="tile self" class:speaking=ui.self_speaking data-testid="self-tile">
-            <StreamVideo source=Source::Local version=ui.local_version.into() class="mirror"/>
+            <StreamVideo source=StreamSource::Camera version=ui.local_version.into() class="mirror"/>
             <Show when=move || !video_on()>
                 <div class="tile-avatar"><span class="avatar">{move || initial_of(&ui.name.get())}</span></div>
             </Show>
@@ -31,20 +31,12 @@ pub fn SelfTile() -> impl IntoView {
     }
 }
 
-/// A remote peer: video, name, indicators, speaking ring and connection info.
+/// A remote person: video, name, indicators, speaking ring and connection info.
 #[component]
 pub fn RemoteTile(participant: Participant) -> impl IntoView {
     let ui = expect_context::<CallUi>();
     let p = participant;
     let video_on = move || p.media.get().video;
-    let display_name = move || {
-        let name = p.name.get();
-        if name.trim().is_empty() {
-            "Guest".to_owned()
-        } else {
-            name
-        }
-    };
     view! {
         <div
             class="tile remote"
@@ -52,17 +44,44 @@ pub fn RemoteTile(participant: Participant) -> impl IntoView {
             data-testid="remote-tile"
             data-peer=p.id()
         >
-            <StreamVideo source=Source::Remote(p.id()) version=p.stream_version.into()/>
+            <StreamVideo source=StreamSource::Person(p.id()) version=p.stream_version.into()/>
             <Show when=move || !video_on()>
                 <div class="tile-avatar" data-testid="camera-off">
                     <span class="avatar">{move || initial_of(&p.name.get())}</span>
                 </div>
             </Show>
-            <TileFooter name=Signal::derive(display_name) mic_on=Signal::derive(move || p.media.get().audio)/>
+            <TileFooter name=Signal::derive(move || display_name(&p.name.get())) mic_on=Signal::derive(move || p.media.get().audio)/>
             <Show when=move || ui.show_stats.get()>
                 <StatsOverlay stats=p.stats.into()/>
             </Show>
         </div>
+    }
+}
+
+/// A remote person's shared screen, letterboxed (never cropped).
+#[component]
+pub fn ScreenTile(participant: Participant) -> impl IntoView {
+    let p = participant;
+    let label = move || format!("{}'s screen", display_name(&p.name.get()));
+    view! {
+        <div class="tile screen" data-testid="screen-tile" data-peer=p.id()>
+            <StreamVideo source=StreamSource::Screen(p.id()) version=p.screen_version.into() class="contain"/>
+            <div class="tile-footer">
+                <span class="tile-badge screen-badge" aria-hidden="true">
+                    <span class="icon icon-screen"></span>
+                </span>
+                <span class="tile-name" data-testid="tile-name">{label}</span>
+            </div>
+        </div>
+    }
+}
+
+/// "Guest" for a person who gave no name.
+fn display_name(name: &str) -> String {
+    if name.trim().is_empty() {
+        "Guest".to_owned()
+    } else {
+        name.to_owned()
     }
 }
 

@@ -3,37 +3,41 @@
 use leptos::html::Video;
 use leptos::prelude::*;
 
+use crate::state::CallUi;
+
 /// Which stream a video shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum StreamSource {
     /// This tab's camera (muted: nobody wants to hear themselves).
-    Local,
-    /// A remote peer's stream, by peer id.
-    Remote(String),
+    Camera,
+    /// This tab's own screen share, for the presenter's preview (muted).
+    MyScreen,
+    /// A remote person's camera and microphone, by peer id.
+    Person(String),
+    /// A remote person's screen share, by peer id.
+    Screen(String),
 }
 
 /// A video that (re)binds its stream whenever `version` changes. On the server it renders an
 /// empty element; the stream is attached after hydration.
 #[component]
 pub fn StreamVideo(
-    source: Source,
+    source: StreamSource,
     /// Bumped by the engine when the stream changes.
     version: Signal<u32>,
     #[prop(optional)] class: &'static str,
 ) -> impl IntoView {
+    let ui = expect_context::<CallUi>();
     let node = NodeRef::<Video>::new();
-    let muted = source == Source::Local;
+    let muted = matches!(source, StreamSource::Camera | StreamSource::MyScreen);
     Effect::new(move |_| {
         version.track();
         #[cfg(feature = "hydrate")]
         if let Some(video) = node.get() {
-            match &source {
-                Source::Local => crate::actions::bind_local(&video),
-                Source::Remote(peer) => crate::actions::bind_remote(peer, &video),
-            }
+            crate::actions::bind(ui, &source, &video);
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&source, node);
+        let _ = (&source, node, ui);
     });
     view! {
         <video node_ref=node class=class autoplay=true playsinline=true muted=muted prop:muted=muted></video>

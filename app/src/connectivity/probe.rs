@@ -5,10 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use protocol::IceServer;
+use protocol::{IceServer, IceTransportPolicy};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent};
 
+use crate::call::ice::IceSettings;
 use crate::call::js;
 
 /// How long a probe waits for its candidate: a TURN allocation answers in well under a second
@@ -35,12 +36,13 @@ pub struct Seen {
 /// # Errors
 /// When the browser refuses the configuration or the offer.
 pub async fn gather(server: &IceServer, relay: bool, want: &'static str) -> Result<Seen, JsValue> {
-    let servers = serde_json::to_string(&[server]).unwrap_or_else(|_| "[]".into());
-    let policy = if relay { "relay" } else { "all" };
-    let config = js::parse_json(&format!(
-        r#"{{"iceServers":{servers},"iceTransportPolicy":"{policy}"}}"#
-    ))?;
-    let pc = RtcPeerConnection::new_with_configuration(config.unchecked_ref())?;
+    let policy = if relay {
+        IceTransportPolicy::Relay
+    } else {
+        IceTransportPolicy::All
+    };
+    let ice = IceSettings::new(std::slice::from_ref(server), Some(policy));
+    let pc = RtcPeerConnection::new_with_configuration(&ice.configuration())?;
     let seen = Rc::new(RefCell::new(Seen::default()));
 
     let s = seen.clone();

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use protocol::RoomId;
+use protocol::{RecordingPhase, RoomId};
 
 use crate::actions;
 use crate::components::{CallView, Lobby};
@@ -34,6 +34,17 @@ fn Room(room: RoomId) -> impl IntoView {
     let title = format!("Room {room}");
     let ui = CallUi::new(room.as_str());
     provide_context(ui);
+    // The call belongs to this page: leaving it by a link or browser back ends the call like
+    // Leave; so does a reload or closing the tab (`pagehide`), which never runs the cleanup.
+    on_cleanup(move || actions::end(ui, false));
+    #[cfg(feature = "hydrate")]
+    {
+        let unload = window_event_listener_untyped("pagehide", move |_| actions::end(ui, true));
+        on_cleanup(move || unload.remove());
+    }
+    // The stage changes only between these, so Joining → InCall → Reconnecting → InCall keeps
+    // the same call view, tiles and `<video>` elements.
+    let screen = Memo::new(move |_| Screen::of(&ui.phase.get()));
     view! {
         <Title text=title/>
         <main class="page room" data-room=room.to_string()>
@@ -51,18 +62,39 @@ fn Room(room: RoomId) -> impl IntoView {
                         {move || format!("{} in call", ui.participants.with(|p| p.len()) + 1)}
                     </span>
                 </Show>
+                <RecordingIndicator/>
                 <a class="button" href=format!("/room/{room}/recordings") data-testid="recordings-link">"Recordings"</a>
                 <CopyLinkButton/>
             </header>
             <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>
-                {move || match ui.phase.get() {
-                    Phase::Lobby => view! { <Lobby/> }.into_any(),
-                    Phase::Joining | Phase::InCall | Phase::Reconnecting => view! { <CallView/> }.into_any(),
-                    Phase::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
-                    Phase::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
+                {move || match screen.get() {
+                    Screen::Lobby => view! { <Lobby/> }.into_any(),
+                    Screen::Call => view! { <CallView/> }.into_any(),
+                    Screen::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
+                    Screen::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
                 }}
             </section>
         </main>
+    }
+}
+
+/// What the stage shows: one view per screen, whatever the call's finer phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Screen {
+    Lobby,
+    Call,
+    Left,
+    Failed(String),
+}
+
+impl Screen {
+    fn of(phase: &Phase) -> Screen {
+        match phase {
+            Phase::Lobby => Screen::Lobby,
+            Phase::Joining | Phase::InCall | Phase::Reconnecting => Screen::Call,
+            Phase::Left => Screen::Left,
+            Phase::Failed(why) => Screen::Failed(why.clone()),
+        }
     }
 }
 
@@ -104,6 +136,27 @@ fn Ended(title: &'static str, detail: String) -> impl IntoView {
                 </a>
             </Show>
         </div>
+    }
+}
+
+/// "Recording" for everyone in the room while the server says it is being recorded (consent),
+/// "Recording paused" while the server's storage is full.
+#[component]
+fn RecordingIndicator() -> impl IntoView {
+    let ui = expect_context::<CallUi>();
+    let paused = move || {
+        ui.recording.with(|r| {
+            r.as_ref()
+                .is_some_and(|n| n.phase == RecordingPhase::Paused)
+        })
+    };
+    view! {
+        <Show when=move || ui.recording.with(|r| r.is_some())>
+            <span class="recording-indicator" class:paused=paused role="status" data-testid="recording-indicator">
+                <span class="recording-dot" aria-hidden="true"></span>
+                {move || if paused() { "Recording paused" } else { "Recording" }}
+            </span>
+        </Show>
     }
 }
 

@@ -12,11 +12,9 @@ use axum::{
     },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    Json,
 };
 use protocol::{limits::MAX_NAME_CHARS, ErrorCode, PeerId, RoomId, Welcome};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::connection::{self, Admitted};
 use super::engine::{Engine, JoinRequest, Refusal};
@@ -42,15 +40,7 @@ pub struct JoinQuery {
     last: Option<u64>,
 }
 
-/// An HTTP refusal: `{"error":{"code":…,"message":…}}`.
-pub fn refuse(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
-    let message: String = message.into();
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
-}
+use crate::refusal::refuse;
 
 /// Checks everything that can be checked before the upgrade, joins, then hands the socket to
 /// [`connection::serve`].

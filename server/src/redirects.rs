@@ -5,13 +5,12 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
-    Json, Router,
+    Router,
 };
 use protocol::{ErrorCode, RoomId};
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::{random, state::AppState};
+use crate::{random, refusal::refuse, state::AppState};
 
 /// Length of generated room ids: 12 characters of `A-Za-z0-9` (71 bits).
 pub const ROOM_ID_LEN: usize = 12;
@@ -38,10 +37,10 @@ async fn join_room(Query(query): Query<JoinQuery>) -> Response {
     let raw = query.room.unwrap_or_default();
     match RoomId::parse(raw.trim()) {
         Ok(room) => Redirect::to(&format!("/room/{room}")).into_response(),
-        Err(e) => (
+        Err(e) => refuse(
             StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"code": ErrorCode::InvalidId, "message": format!("room {e}")}})),
-        )
-            .into_response(),
+            ErrorCode::InvalidId,
+            format!("room {e}"),
+        ),
     }
 }

@@ -15,7 +15,7 @@ test.use({ launchOptions: SCREEN_LAUNCH });
 test.setTimeout(180_000);
 test.afterEach(closeEveryone);
 
-test("a recorded call is one complete file through a share and a join and leave, and everyone sees the indicator", async ({
+test("a recorded call is one complete file through a share, a join and leave and a camera switch, and everyone sees the indicator", async ({
   browser,
   baseURL,
   request,
@@ -46,6 +46,12 @@ test("a recorded call is one complete file through a share and a join and leave,
   await expect(alice.page.getByTestId("people-count")).toHaveText("3 in call");
   await bob.page.getByRole("button", { name: "Stop sharing", exact: true }).click();
   await carol.page.getByTestId("leave").click();
+  // The recorder switches camera: the composite's input changes, its stream does not.
+  await alice.page.getByTestId("toggle-settings").click();
+  const cameras = alice.page.getByTestId("camera-select").last();
+  const ids = await cameras.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  await cameras.selectOption(ids[ids.length - 1]);
+  await alice.page.getByTestId("toggle-settings").click();
   await expect.poll(() => acked.size, { timeout: 20_000 }).toBeGreaterThanOrEqual(8);
 
   await stopButton(alice.page).click();

@@ -38,8 +38,15 @@ async function waitHealthy() {
   throw new Error("server did not start");
 }
 
+/** Counts the compositor's frames: each starts with a full-canvas fillRect on the 1280-wide canvas. */
+const COUNT_DRAWS = `(() => { window.__draws = 0; const f = CanvasRenderingContext2D.prototype.fillRect;
+  CanvasRenderingContext2D.prototype.fillRect = function (...a) {
+    if (this.canvas.width === 1280 && a[0] === 0 && a[1] === 0 && a[2] === 1280) window.__draws++;
+    return f.apply(this, a); }; })();`;
+
 async function person(browser, room, name) {
   const context = await browser.newContext({ permissions: ["camera", "microphone"] });
+  await context.addInitScript(COUNT_DRAWS);
   const page = await context.newPage();
   await page.goto(`${BASE}/room/${room}`);
   await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
@@ -64,16 +71,16 @@ async function record(browser, hidden) {
   });
   await alice.page.getByRole("button", { name: "Start recording", exact: true }).click();
   await alice.page.getByRole("button", { name: "Stop recording", exact: true }).waitFor();
-  let visibility = "visible";
-  let front = null;
-  if (hidden) {
-    front = await alice.context.newPage();
-    await front.goto(`${BASE}/health`);
-    await front.bringToFront();
-    visibility = await alice.page.evaluate(() => document.visibilityState);
-  }
+  // Hidden: the recorder's window is minimized (CDP), as when someone switches away.
+  const cdp = await alice.context.newCDPSession(alice.page);
+  const { windowId } = await cdp.send("Browser.getWindowForTarget");
+  if (hidden) await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "minimized" } });
+  const visibility = await alice.page.evaluate(() => document.visibilityState);
+  const draws0 = await alice.page.evaluate(() => window.__draws);
+  const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  if (front) await alice.page.bringToFront();
+  const drawn = (await alice.page.evaluate(() => window.__draws) - draws0) / ((Date.now() - t0) / 1000);
+  if (hidden) await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "normal" } });
   await alice.page.getByRole("button", { name: "Stop recording", exact: true }).click();
   await alice.page.getByRole("button", { name: "Start recording", exact: true }).waitFor({ timeout: 60_000 });
   await alice.page.waitForFunction(() => !document.querySelector("[data-testid=toggle-recording]").disabled, null, { timeout: 60_000 });
@@ -88,7 +95,7 @@ async function record(browser, hidden) {
   const duration = Number(probe.format.duration);
   await alice.context.close();
   await bob.context.close();
-  return { visibility, state: rec.state, duration, frames, fps: frames / duration, width: probe.streams[0].width,
+  return { visibility, drawn, state: rec.state, duration, frames, fps: frames / duration, width: probe.streams[0].width,
     height: probe.streams[0].height, recorded, wire, overhead: wire / recorded - 1 };
 }
 
@@ -103,7 +110,7 @@ try {
   for (const hidden of [false, true]) {
     const r = await record(browser, hidden);
     console.log(`${hidden ? "hidden " : "visible"} tab (${r.visibility}): ${r.state}, ${r.duration.toFixed(1)} s, ` +
-      `${r.width}x${r.height}, ${r.frames} frames = ${r.fps.toFixed(1)} fps; ` +
+      `${r.width}x${r.height}, drawn ${r.drawn.toFixed(1)} fps, ${r.frames} frames in the file = ${r.fps.toFixed(1)} fps; ` +
       `upload ${(r.recorded / 1e6).toFixed(2)} MB recorded, ${(r.wire / 1e6).toFixed(2)} MB on the wire ` +
       `(overhead ${(r.overhead * 100).toFixed(2)} %)`);
   }

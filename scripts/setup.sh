@@ -75,6 +75,22 @@ if ! command -v redis-server >/dev/null || ! [ -x /usr/sbin/haproxy ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server haproxy
 fi
 
+# Caddy (the TLS reverse proxy of the deploy test), nginx (its site is checked with nginx -t)
+# and podman (the container image build). Only the binaries: the tests start and stop them.
+missing=()
+command -v caddy >/dev/null || missing+=(caddy)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v podman >/dev/null || missing+=(podman)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} from apt"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # apt starts the packaged services; the tests run their own instances on loopback.
+  for service in caddy nginx; do
+    as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
+fi
+
 # Playwright and its test runner; no browser download.
 stamp=end2end/node_modules/.setup-stamp
 lock_sum=$(sha256sum end2end/package-lock.json | cut -d' ' -f1)

@@ -37,11 +37,14 @@ pub enum ErrorCode {
     /// The server cannot reach the store it shares rooms through; try again shortly (HTTP 503,
     /// or an `error` frame for a frame that could not be delivered).
     Unavailable,
+    /// The server is draining before a restart and takes no new joins (HTTP 503): try again in
+    /// a moment — the restarted process, or another node behind the balancer, takes the join.
+    Restarting,
 }
 
 impl ErrorCode {
     /// Every code, in a fixed order: the metrics keep one counter per entry.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadJson,
         ErrorCode::BadEnvelope,
         ErrorCode::UnknownType,
@@ -55,6 +58,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::ServerFull,
         ErrorCode::Unavailable,
+        ErrorCode::Restarting,
     ];
 
     /// The position of this code in [`ErrorCode::ALL`].
@@ -83,6 +87,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad-request",
             ErrorCode::ServerFull => "server-full",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Restarting => "restarting",
         }
     }
 }
@@ -153,12 +158,14 @@ impl Refusal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 pub enum CloseCode {
-    /// The server is shutting down.
+    /// The server is going away for good. Not sent by this server (a drain before a restart
+    /// closes with [`CloseCode::Reconnect`]); kept so clients can name it.
     GoingAway = 1001,
     /// A frame was larger than the limit.
     TooLarge = 1009,
-    /// Reconnect and resume: this node is going away or lost the shared store, or the socket
-    /// missed frames it can only recover through a fresh `welcome`.
+    /// Reconnect and resume (at once, no backoff): the server is restarting (a SIGTERM drain),
+    /// this node lost the shared store, or the socket missed frames it can only recover through
+    /// a fresh `welcome`.
     Reconnect = 1012,
     /// The connection's outbound queue overflowed: it did not read fast enough.
     SlowConsumer = 4008,
@@ -213,5 +220,18 @@ mod tests {
         for code in [1001, 1009, 1012, 4008, 4009, 4029] {
             assert_eq!(CloseCode::from_code(code).map(CloseCode::code), Some(code));
         }
+    }
+
+    #[test]
+    fn a_restart_is_one_error_code_and_one_close_code() {
+        // The two 503 refusals a client retries are distinct codes on the wire.
+        assert_eq!(
+            ErrorCode::from_wire("restarting"),
+            Some(ErrorCode::Restarting)
+        );
+        assert_ne!(ErrorCode::Restarting, ErrorCode::Unavailable);
+        // A drain closes with 1012, the same code as every other "reconnect and resume".
+        assert_eq!(CloseCode::from_code(1012), Some(CloseCode::Reconnect));
+        assert_eq!(CloseCode::Reconnect.code(), 1012);
     }
 }

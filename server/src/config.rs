@@ -170,6 +170,46 @@ pub struct Config {
         default_value_t = 2_000
     )]
     pub recording_left_grace_ms: u64,
+
+    /// The address people open, e.g. `https://meet.example.org`, when the server is behind a
+    /// reverse proxy: the signaling Origin check accepts it whatever Host the proxy sends.
+    #[arg(long, env = "RECORD_MEET_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+
+    /// Reverse proxies whose X-Forwarded-For / -Host headers are believed, as IP addresses or
+    /// CIDR ranges, comma-separated (e.g. `127.0.0.1,::1`). From anyone else those headers are
+    /// ignored.
+    #[arg(long, env = "RECORD_MEET_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::forwarded::parse_net)]
+    pub trusted_proxies: Vec<crate::forwarded::IpNet>,
+
+    /// Seconds a SIGTERM waits for the signaling sockets to close (after telling them to
+    /// reconnect with 1012) before the process exits anyway.
+    #[arg(long, env = "RECORD_MEET_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
+    pub drain_timeout_secs: u64,
+
+    /// Folder for state that outlives the process: the session handoff of a restart (rooms in
+    /// memory only; with --redis-url the sessions live in Redis). Without it (and without
+    /// systemd's `STATE_DIRECTORY`), sessions start afresh after a restart.
+    #[arg(long, env = "RECORD_MEET_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Log format: `text` for people, `json` (one object per line) for log shippers.
+    #[arg(long, env = "RECORD_MEET_LOG_FORMAT", value_enum, default_value_t = crate::telemetry::LogFormat::Text)]
+    pub log_format: crate::telemetry::LogFormat,
+
+    /// Asks the server at `--addr` for `/health` and exits 0 if it is healthy, 1 if not: the
+    /// container HEALTHCHECK (the image has no curl).
+    #[arg(long)]
+    pub check_health: bool,
+
+    /// Release packaging: append the site in this folder to a copy of this executable (see
+    /// `--embed-into`), which then serves it from memory.
+    #[arg(long, hide = true, requires = "embed_into")]
+    pub embed_site: Option<PathBuf>,
+
+    /// Release packaging: where the executable with the embedded site is written.
+    #[arg(long, hide = true)]
+    pub embed_into: Option<PathBuf>,
 }
 
 /// Parses a whole number between `MIN` and `MAX`, inclusive.
@@ -233,6 +273,14 @@ impl Config {
             recordings_min_free_bytes: 1 << 30,
             recording_idle_ms: 30_000,
             recording_left_grace_ms: 2_000,
+            public_origin: None,
+            trusted_proxies: Vec::new(),
+            drain_timeout_secs: 10,
+            state_dir: None,
+            log_format: crate::telemetry::LogFormat::Text,
+            check_health: false,
+            embed_site: None,
+            embed_into: None,
         }
     }
 

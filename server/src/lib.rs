@@ -7,6 +7,10 @@
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod drain;
+pub mod embedded;
+pub mod forwarded;
+pub mod liveness;
 pub mod metrics;
 pub mod random;
 pub mod recording;
@@ -21,6 +25,7 @@ pub mod telemetry;
 pub mod turn;
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
@@ -29,17 +34,16 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use config::Config;
+use drain::DrainSettings;
 use state::AppState;
-
-/// How long shutdown waits for WebSocket writers to send their 1001 close frames.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a node sharing rooms through Redis waits for its lease and inbox before serving
 /// anyway (joins are refused with 503 until they are up).
 const ENGINE_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests and
-/// waits (at most [`DRAIN_TIMEOUT`]) for every WebSocket to be closed with 1001.
+/// Serves on `listener` until `shutdown` is cancelled, then drains ([`drain`]): joins are
+/// refused, every WebSocket is closed with 1012, the rooms in memory are handed off to the state
+/// directory (if any), in-flight requests finish, and it returns.
 ///
 /// # Errors
 /// I/O errors of the listener; `InvalidInput` for settings that contradict each other
@@ -53,11 +57,25 @@ pub async fn run(
         .check()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let addr = listener.local_addr()?;
+    let drain_settings = DrainSettings {
+        timeout: Duration::from_secs(config.drain_timeout_secs),
+        state_dir: config.state_dir.clone(),
+    };
+    let max_peers = config.max_connections;
     let state = AppState::new(config, addr, shutdown.clone()).await?;
     if !state.signaling.engine.ready(ENGINE_READY_TIMEOUT).await {
         tracing::warn!("shared rooms not reachable yet: joins are refused until they are");
     }
-    let tracker = state.signaling.tracker.clone();
+    let sig = state.signaling.clone();
+    drain::restore(&sig, &drain_settings, max_peers);
+    // Stops the HTTP side and the liveness ticker once the drain is over: until then `/ready`
+    // says draining and joins are refused with `restarting`.
+    let stop = CancellationToken::new();
+    tokio::spawn(liveness::ticker(
+        state.liveness.clone(),
+        sig.clone(),
+        stop.clone(),
+    ));
     let node = state.signaling.registry.node().clone();
     state.recordings.finalize_stale();
     tokio::spawn(recording::watchdog::run(
@@ -74,22 +92,24 @@ pub async fn run(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    let served = async {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
         .await;
-    // axum's graceful shutdown does not wait for upgraded sockets: their tasks are tracked
-    // separately and see the same token.
-    shutdown.cancel();
-    tracker.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            left = tracker.len(),
-            "WebSocket tasks still running after the drain timeout"
-        );
-    }
+        // Only a failed listener ends serving before the drain: drain anyway.
+        shutdown.cancel();
+        served
+    };
+    // axum's graceful shutdown does not wait for upgraded sockets: the drain waits for their
+    // tasks, which see the shutdown token.
+    let drained = async {
+        drain::run(sig, shutdown.clone(), drain_settings).await;
+        stop.cancel();
+    };
+    let (served, ()) = tokio::join!(served, drained);
     served?;
     tracing::info!("server stopped");
     Ok(())

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::liveness::Liveness;
 use crate::metrics::Metrics;
 use crate::recording::{self, Recordings};
 use crate::signaling::Signaling;
@@ -27,6 +28,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Recordings: their state, storage and limits.
     pub recordings: Arc<Recordings>,
+    /// The beats of the process's own loops, for `/health`.
+    pub liveness: Arc<Liveness>,
+    /// The site carried inside the executable (a release bundle), if any.
+    pub embedded: Option<Arc<crate::embedded::Site>>,
 }
 
 impl AppState {
@@ -47,7 +52,13 @@ impl AppState {
                 .map_err(std::io::Error::other)?,
         );
         let recordings = recording::open(config.recording_settings(), signaling.clone()).await?;
+        let rooms_in_memory = matches!(
+            signaling.engine,
+            crate::signaling::engine::AnyEngine::Memory(_)
+        );
         Ok(AppState {
+            liveness: Arc::new(Liveness::new(rooms_in_memory)),
+            embedded: load_embedded(),
             config: Arc::new(config),
             leptos_options,
             shutdown,
@@ -55,6 +66,24 @@ impl AppState {
             metrics,
             recordings,
         })
+    }
+}
+
+/// The site appended to this executable, if it carries one.
+fn load_embedded() -> Option<Arc<crate::embedded::Site>> {
+    match crate::embedded::Site::from_current_exe() {
+        Ok(Some(site)) => {
+            tracing::info!(
+                files = site.len(),
+                "serving the site embedded in the executable"
+            );
+            Some(Arc::new(site))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "the embedded site cannot be read: serving from disk");
+            None
+        }
     }
 }
 

@@ -132,13 +132,13 @@ async fn an_ice_burst_passes_a_flood_is_limited_then_closed_with_4029() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_every_socket_with_1001_and_run_returns() {
+async fn shutdown_closes_every_socket_with_1012_and_run_returns() {
     let server = TestServer::start(|_| {}).await;
     let (mut a, _) = server.join("r", "a").await;
     let (mut b, _) = server.join("r2", "b").await;
     server.shutdown.cancel();
-    assert_eq!(close_code(&mut a).await, Some(1001));
-    assert_eq!(close_code(&mut b).await, Some(1001));
+    assert_eq!(close_code(&mut a).await, Some(1012));
+    assert_eq!(close_code(&mut b).await, Some(1012));
     let result = tokio::time::timeout(Duration::from_secs(8), server.task)
         .await
         .expect("run did not return")

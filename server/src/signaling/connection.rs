@@ -226,7 +226,7 @@ async fn read(
             biased;
             () = conn.control.ended() => return End::Closed,
             () = sig.shutdown.cancelled() => {
-                conn.control.close(CloseCode::GoingAway);
+                conn.control.close(CloseCode::Reconnect);
                 return End::Closed;
             }
             () = &mut idle => {

@@ -51,8 +51,10 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// How long a dropped peer keeps its slot.
     pub resume_grace: Duration,
-    /// Origins allowed besides the defaults.
+    /// Origins allowed besides the defaults (the public origin among them).
     pub allowed_origins: Vec<String>,
+    /// Proxies whose forwarded headers are believed.
+    pub trusted_proxies: Vec<crate::forwarded::IpNet>,
 }
 
 /// Everything the signaling routes share.
@@ -128,7 +130,13 @@ impl Signaling {
                 ping_interval: Duration::from_millis(config.ping_interval_ms.max(1)),
                 idle_timeout: Duration::from_millis(config.idle_timeout_ms.max(1)),
                 resume_grace: config.resume_grace(),
-                allowed_origins: config.allowed_origins.clone(),
+                allowed_origins: config
+                    .allowed_origins
+                    .iter()
+                    .chain(&config.public_origin)
+                    .cloned()
+                    .collect(),
+                trusted_proxies: config.trusted_proxies.clone(),
             },
             connections: Arc::new(Semaphore::new(config.max_connections)),
             tracker: TaskTracker::new(),

@@ -9,6 +9,13 @@ use axum::http::{header, HeaderMap};
 /// request's own `Host`, localhost / 127.0.0.1 / [::1] on any port (development), and the
 /// configured `extra` origins (exact match, case-insensitive, trailing `/` ignored).
 pub fn allowed(headers: &HeaderMap, extra: &[String]) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    allowed_for_host(headers, host, extra)
+}
+
+/// [`allowed`] with the Host the browser asked for given explicitly: behind a trusted reverse
+/// proxy that is its `X-Forwarded-Host` (see `crate::forwarded`).
+pub fn allowed_for_host(headers: &HeaderMap, host: Option<&str>, extra: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
@@ -31,7 +38,7 @@ pub fn allowed(headers: &HeaderMap, extra: &[String]) -> bool {
     if authority.contains(['/', '@', '?', '#']) {
         return false;
     }
-    if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+    if let Some(host) = host {
         if host.eq_ignore_ascii_case(authority) {
             return true;
         }

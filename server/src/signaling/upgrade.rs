@@ -1,13 +1,14 @@
 //! `GET /ws/{room}/{peer}`: every refusal happens here, as an HTTP error with a JSON body, before
 //! the protocol switch — a client learns why it cannot join without parsing frames.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::{
     extract::{
         rejection::{PathRejection, QueryRejection},
         ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade},
-        Path, Query, State,
+        ConnectInfo, Path, Query, State,
     },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -45,6 +46,7 @@ use crate::refusal::refuse;
 /// [`connection::serve`].
 pub async fn ws_handler(
     State(sig): State<Arc<Signaling>>,
+    ConnectInfo(peer_addr): ConnectInfo<SocketAddr>,
     path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<JoinQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -97,12 +99,25 @@ pub async fn ws_handler(
             format!("name must be at most {MAX_NAME_CHARS} characters"),
         );
     }
-    if !origin::allowed(&headers, &sig.settings.allowed_origins) {
-        tracing::info!(%room, %peer, origin = ?headers.get("origin"), "origin refused");
+    let client = crate::forwarded::client(peer_addr, &headers, &sig.settings.trusted_proxies);
+    if !origin::allowed_for_host(
+        &headers,
+        client.host.as_deref(),
+        &sig.settings.allowed_origins,
+    ) {
+        tracing::info!(%room, %peer, ip = %client.ip, origin = ?headers.get("origin"), "origin refused");
         return refused(
             StatusCode::FORBIDDEN,
             ErrorCode::ForbiddenOrigin,
             "this Origin may not open signaling sockets".into(),
+        );
+    }
+    // Draining before a restart: the restarted process (or another node) takes the join.
+    if sig.shutdown.is_cancelled() {
+        return refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Restarting,
+            "the server is restarting: try again in a moment".into(),
         );
     }
     let Ok(permit) = sig.connections.clone().try_acquire_owned() else {
@@ -163,7 +178,7 @@ pub async fn ws_handler(
             return refused(status(refusal), refusal.code(), refusal.message().into());
         }
     };
-    tracing::info!(%room, %peer, ?joined, conn = %conn.id, "peer joined");
+    tracing::info!(%room, %peer, ?joined, conn = %conn.id, ip = %client.ip, "peer joined");
     let max = sig.settings.max_frame_bytes;
     let admitted = Admitted::new(room, peer, joined, conn, rx, sig.clone());
     let tracker = sig.tracker.clone();

@@ -45,7 +45,7 @@ pub async fn run(
             biased;
             () = control.ended() => break,
             () = shutdown.cancelled() => {
-                control.close(CloseCode::GoingAway);
+                control.close(CloseCode::Reconnect);
                 break;
             }
             first = rx.recv() => {
@@ -69,7 +69,7 @@ pub async fn run(
                 let abandon = async {
                     tokio::select! {
                         () = control.ended() => {}
-                        () = shutdown.cancelled() => control.close(CloseCode::GoingAway),
+                        () = shutdown.cancelled() => control.close(CloseCode::Reconnect),
                     }
                     tokio::time::sleep(FINISH_WRITE).await;
                 };
@@ -98,7 +98,7 @@ pub async fn run(
                     biased;
                     () = control.ended() => break,
                     () = shutdown.cancelled() => {
-                        control.close(CloseCode::GoingAway);
+                        control.close(CloseCode::Reconnect);
                         break;
                     }
                     sent = ping => if sent.is_err() {

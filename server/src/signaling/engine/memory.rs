@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
+use protocol::limits::MAX_NAME_CHARS;
 use protocol::{ChatMessage, MediaState, PeerId, RoomId, ServerMessage, Welcome};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +24,7 @@ use super::{Counts, Engine, JoinRequest, Joined, Refusal, RelayError};
 use crate::metrics::{Kind, Metrics};
 use crate::random;
 use crate::signaling::handle::{ConnHandle, Outbound};
-use crate::signaling::node::ConnId;
+use crate::signaling::node::{ConnId, NodeId};
 use crate::signaling::room::{Room, Slot};
 
 /// Length of resume tokens: 24 characters of `A-Za-z0-9` (142 bits), unguessable.
@@ -37,6 +39,32 @@ struct Grace {
     peer: PeerId,
     /// The socket that dropped: if the slot moved to another socket since, nothing happens.
     conn: ConnId,
+}
+
+/// One room as a restart hands it to the next process (see `crate::drain::handoff`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedRoom {
+    /// The room.
+    pub id: RoomId,
+    /// Chat ids continue where they were, so clients never see an id twice.
+    pub last_chat_id: u64,
+    /// Its peers, without their (closed) sockets.
+    pub peers: Vec<SavedPeer>,
+}
+
+/// One peer's slot as a restart hands it over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPeer {
+    /// The peer.
+    pub id: PeerId,
+    /// Its display name.
+    pub name: String,
+    /// Its last media state.
+    pub media: MediaState,
+    /// Its resume token.
+    pub session: String,
+    /// What was left of its resume grace when it was saved, in ms.
+    pub grace_left_ms: u64,
 }
 
 /// What the lock guards.
@@ -104,6 +132,116 @@ impl MemoryEngine {
                 }
             }
         });
+    }
+
+    /// Every room, for the restart handoff: each peer with what is left of its grace (a full
+    /// grace for one whose socket is still open). The rooms stay as they are.
+    pub fn export(&self) -> Vec<SavedRoom> {
+        let now = Instant::now();
+        let state = self.inner.lock();
+        let deadlines: HashMap<(&RoomId, &PeerId, &ConnId), Instant> = state
+            .graces
+            .iter()
+            .map(|((at, _), g)| ((&g.room, &g.peer, &g.conn), *at))
+            .collect();
+        state
+            .rooms
+            .iter()
+            .map(|(id, room)| SavedRoom {
+                id: id.clone(),
+                last_chat_id: room.last_chat_id,
+                peers: room
+                    .peers
+                    .iter()
+                    .map(|(peer, slot)| {
+                        let left = match (&slot.conn, deadlines.get(&(id, peer, &slot.conn_id))) {
+                            (None, Some(at)) => at.saturating_duration_since(now),
+                            _ => self.inner.grace,
+                        };
+                        SavedPeer {
+                            id: peer.clone(),
+                            name: slot.name.clone(),
+                            media: slot.media,
+                            session: slot.session.clone(),
+                            grace_left_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Takes over the rooms a previous process saved, `elapsed` after it saved them: each peer
+    /// gets a slot without a socket for what is left of its grace (at most this engine's
+    /// grace), so it can resume with its token, and leaves with `peer-left` if it does not.
+    /// Rooms that exist already, peers beyond the capacity or `max_peers` in all, expired
+    /// graces and malformed tokens are skipped: the saved file is input like any other.
+    /// Returns how many peers were taken over.
+    pub fn import(&self, rooms: Vec<SavedRoom>, elapsed: Duration, max_peers: usize) -> usize {
+        let inner = &self.inner;
+        let now = Instant::now();
+        // No socket ever has this node: a resume always replaces the placeholder id.
+        let previous = NodeId::random();
+        let mut seq = 0;
+        let mut state = inner.lock();
+        for saved in rooms {
+            if seq >= max_peers || state.rooms.contains_key(&saved.id) {
+                continue;
+            }
+            let mut room = Room {
+                peers: HashMap::new(),
+                last_chat_id: saved.last_chat_id,
+            };
+            let mut graces = Vec::new();
+            for peer in saved.peers {
+                let left = Duration::from_millis(peer.grace_left_ms)
+                    .min(inner.grace)
+                    .saturating_sub(elapsed);
+                if seq >= max_peers
+                    || room.peers.len() >= inner.capacity
+                    || left.is_zero()
+                    || !valid_token(&peer.session)
+                    || room.peers.contains_key(&peer.id)
+                {
+                    continue;
+                }
+                seq += 1;
+                let conn = ConnId {
+                    node: previous.clone(),
+                    seq: seq as u64,
+                };
+                graces.push((
+                    now + left,
+                    Grace {
+                        room: saved.id.clone(),
+                        peer: peer.id.clone(),
+                        conn: conn.clone(),
+                    },
+                ));
+                room.peers.insert(
+                    peer.id,
+                    Slot {
+                        name: peer.name.trim().chars().take(MAX_NAME_CHARS).collect(),
+                        media: peer.media,
+                        session: peer.session,
+                        conn_id: conn,
+                        conn: None,
+                    },
+                );
+            }
+            if room.peers.is_empty() {
+                continue;
+            }
+            state.rooms.insert(saved.id, room);
+            for (at, grace) in graces {
+                state.grace_counter += 1;
+                let key = (at, state.grace_counter);
+                state.graces.insert(key, grace);
+            }
+        }
+        drop(state);
+        inner.grace_added.notify_one();
+        seq
     }
 
     /// Ends the graces due at `now`, for tests without a runtime.
@@ -381,6 +519,11 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A resume token as this engine makes them: alphanumeric, of the usual length.
+fn valid_token(token: &str) -> bool {
+    token.len() == SESSION_TOKEN_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Compares a presented token with the real one in time independent of where they differ, so a
 /// resume token cannot be guessed byte by byte from response timing.
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -508,6 +651,79 @@ mod tests {
         }
         assert_eq!(left, 1);
         assert_eq!(now(engine.counts()), Counts { rooms: 1, peers: 1 });
+    }
+
+    #[test]
+    fn an_exported_room_resumes_in_the_next_engine_with_its_grace() {
+        let old = MemoryEngine::new(4, Duration::from_secs(30), Arc::new(Metrics::default()));
+        let registry = Registry::new(NodeId::random());
+        let (room, a) = ids("r", "a");
+        let (_, b) = ids("r", "b");
+        let (ca, mut ra) = registry.open(room.clone(), a.clone(), 8);
+        let (cb, _rb) = registry.open(room.clone(), b.clone(), 8);
+        now(old.join(request(&room, &a, None), &ca, blank(&a))).unwrap();
+        now(old.join(request(&room, &b, None), &cb, blank(&b))).unwrap();
+        now(old.chat(&room, &a, "hi".into(), Instant::now()));
+        let Ok(ServerMessage::Welcome(wa)) =
+            ServerMessage::parse(ra.try_recv().unwrap().text.as_str())
+        else {
+            panic!("welcome")
+        };
+        // A drain: a's socket closed (its grace runs), b's still open at export time.
+        assert!(now(old.dropped(&room, &a, &ca.id)));
+        let saved = old.export();
+        assert_eq!(saved.len(), 1);
+        assert_eq!(saved[0].last_chat_id, 1);
+        let grace_of = |p: &PeerId| {
+            let peer = saved[0].peers.iter().find(|s| s.id == *p).unwrap();
+            peer.grace_left_ms
+        };
+        assert!(grace_of(&a) <= 30_000 && grace_of(&a) > 29_000);
+        assert_eq!(grace_of(&b), 30_000);
+
+        // The next engine has a shorter grace: it caps what is left.
+        let new = MemoryEngine::new(4, Duration::from_secs(5), Arc::new(Metrics::default()));
+        assert_eq!(new.import(saved.clone(), Duration::from_millis(10), 100), 2);
+        assert_eq!(now(new.counts()), Counts { rooms: 1, peers: 2 });
+        assert_eq!(now(new.check(&room, &a, None)), Err(Refusal::PeerIdTaken));
+        assert_eq!(now(new.check(&room, &a, Some(&wa.session))), Ok(()));
+        let (ca2, _ra2) = registry.open(room.clone(), a.clone(), 8);
+        let resumed = new.join(request(&room, &a, Some(&wa.session)), &ca2, blank(&a));
+        assert_eq!(now(resumed), Ok(Joined::Resumed));
+        // Importing the same rooms again takes nothing: they exist.
+        assert_eq!(new.import(saved.clone(), Duration::ZERO, 100), 0);
+
+        // Graces that ran out during the restart are not taken over.
+        let late = MemoryEngine::new(4, Duration::from_secs(60), Arc::new(Metrics::default()));
+        assert_eq!(late.import(saved, Duration::from_secs(31), 100), 0);
+        assert_eq!(now(late.counts()), Counts::default());
+    }
+
+    #[test]
+    fn an_import_skips_bad_tokens_and_keeps_to_the_limits() {
+        let engine = MemoryEngine::new(2, Duration::from_secs(10), Arc::new(Metrics::default()));
+        let peer = |i: usize, session: &str| SavedPeer {
+            id: PeerId::parse(&format!("p{i}")).unwrap(),
+            name: format!("  Name {i}  "),
+            media: MediaState::default(),
+            session: session.to_owned(),
+            grace_left_ms: 5_000,
+        };
+        let good = "A".repeat(SESSION_TOKEN_LEN);
+        let rooms = vec![
+            SavedRoom {
+                id: RoomId::parse("r").unwrap(),
+                last_chat_id: 0,
+                peers: (0..4).map(|i| peer(i, &good)).collect(),
+            },
+            SavedRoom {
+                id: RoomId::parse("s").unwrap(),
+                last_chat_id: 0,
+                peers: vec![peer(9, "not a token!"), peer(8, "short")],
+            },
+        ];
+        assert_eq!(engine.import(rooms, Duration::ZERO, 100), 2, "capacity 2");
+        assert_eq!(now(engine.counts()), Counts { rooms: 1, peers: 2 });
     }
 
     #[test]

@@ -13,7 +13,7 @@ const FIXTURE = path.resolve(here, "../../server/tests/fixtures/chrome-vp8-opus"
 const chunks = fs.readdirSync(FIXTURE).sort().map((f) => fs.readFileSync(path.join(FIXTURE, f)));
 fs.mkdirSync(OUT, { recursive: true });
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--disable-gpu"] });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
 const room = "shots" + Date.now().toString(36);
 const owner = await browser.newPage();
 await owner.goto(BASE + "/health");
@@ -59,6 +59,20 @@ for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["pho
   await page.goto(`${BASE}/room/${room}`);
   await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
   await page.screenshot({ path: path.join(OUT, `room-link-${name}.png`) });
+  await context.close();
+}
+// In the call while "second" is still recording: everyone sees the indicator.
+for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+  const context = await browser.newContext({ viewport, permissions: ["camera", "microphone"] });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/room/${room}`);
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+  await page.getByTestId("name-input").fill("Alice");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=join]").disabled);
+  await page.getByTestId("join").click();
+  await page.locator("[data-testid=recording-indicator]").waitFor();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(OUT, `call-recording-${name}.png`) });
   await context.close();
 }
 console.log("second (still recording):", second.id);

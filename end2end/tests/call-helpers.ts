@@ -150,6 +150,16 @@ export class ServerProcess {
     throw new Error(`server on port ${this.port} did not start`);
   }
 
+  /** Kills the server without warning (SIGKILL), as a crash would. */
+  async kill() {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
   async stop() {
     const child = this.child;
     this.child = null;

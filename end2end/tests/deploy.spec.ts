@@ -218,11 +218,6 @@ test("restart under a call: media never stops, both resume within 2 s, nobody le
 test("a drain held up by a client that never answers: the browsers retry `restarting` until the new process takes them", async ({
   browser,
 }) => {
-  // Main's browser client still ends the call on a 503 `restarting` ("The server refused to let
-  // you join"). Remove this line with the client's restart rule (deploy branch a375a38: 1012 →
-  // reconnect at once, retry `restarting` every ~250 ms): the test then passes, and Playwright
-  // reports an expected failure that passed as a failure until it is removed.
-  test.fail(true, "needs the browser's restart rule, not yet on main");
   const stateDir = emptyDir("rm-state-");
   const env = { RECORD_MEET_STATE_DIR: stateDir };
   let server = new BundleProcess(exe, 3305, env);

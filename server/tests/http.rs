@@ -103,3 +103,20 @@ async fn join_redirects_valid_names_and_refuses_invalid_ones() {
     assert_eq!(status, 400);
     assert!(body.contains("invalid-id"));
 }
+
+/// A block left open swallows every rule after it into a media query (it once hid the
+/// connectivity check's and the recording indicator's desktop styles).
+#[test]
+fn the_stylesheet_closes_every_block_it_opens() {
+    let css =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../style/main.css")).unwrap();
+    let mut depth = 0i32;
+    for (n, line) in css.lines().enumerate() {
+        depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+        assert!(depth >= 0, "a '}}' without its block at line {}", n + 1);
+        if line.starts_with("/* ---- ") {
+            assert_eq!(depth, 0, "section at line {} opens inside a block", n + 1);
+        }
+    }
+    assert_eq!(depth, 0);
+}

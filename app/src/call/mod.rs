@@ -15,6 +15,7 @@ pub mod media;
 mod peer;
 mod recorder;
 mod recording;
+mod restart;
 mod session;
 mod share;
 mod signaling;

@@ -43,7 +43,18 @@ impl Session {
             if self.left.get() {
                 return;
             }
+            // A server restart: reconnect at once and resume; the peer connections stay.
+            if let Some(delay) = self.restart.retry_delay(&ended) {
+                if self.ui.phase.get_untracked() == Phase::InCall {
+                    self.ui.phase.set(Phase::Reconnecting);
+                }
+                js::sleep(delay).await;
+                continue;
+            }
             match ended {
+                // Still restarting (or the store still away) after the quick window: keep
+                // trying with the backoff rather than give up on the call.
+                Ended::Refused(ErrorCode::Restarting | ErrorCode::Unavailable, _) => {}
                 Ended::Refused(code, message) => {
                     self.fail(refusal_text(code, &message));
                     return;

@@ -22,6 +22,7 @@ use web_sys::{MediaStream, MediaStreamTrack};
 use super::ice::IceSettings;
 use super::js;
 use super::peer::Peer;
+use super::restart::Restart;
 use super::signaling::Signaling;
 use super::tasks::Tasks;
 use crate::state::CallUi;
@@ -45,6 +46,8 @@ pub struct Session {
     ice: RefCell<IceSettings>,
     peers: RefCell<HashMap<String, Rc<Peer>>>,
     signaling: Signaling,
+    /// Quick reconnects while the server restarts (close 1012, 503 `restarting`).
+    restart: Restart,
     tasks: Tasks,
     left: Cell<bool>,
     joined_at_ms: f64,
@@ -72,6 +75,7 @@ impl Session {
             ice: RefCell::new(IceSettings::default()),
             peers: RefCell::new(HashMap::new()),
             signaling: Signaling::default(),
+            restart: Restart::default(),
             tasks: Tasks::default(),
             left: Cell::new(false),
             joined_at_ms: js::now_ms(),

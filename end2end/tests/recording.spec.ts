@@ -97,7 +97,6 @@ test("a recorder whose renderer crashes leaves an interrupted, seekable recordin
   await expect(indicator(bob.page)).toBeHidden({ timeout: 30_000 });
   await expect.poll(async () => (await listed(request, room))[0]?.state, { timeout: 30_000 }).toBe("interrupted");
   const [rec] = await listed(request, room);
-  expect(rec.duration_ms / 1000).toBeGreaterThanOrEqual(recorded - 2.5);
   expectStored(room, rec.id, acked);
   await expectPlayableAndSeekable(bob.context, baseURL!, rec.url);
 
@@ -118,9 +117,12 @@ test("a recorder whose renderer crashes leaves an interrupted, seekable recordin
       { timeout: 20_000 },
     )
     .toBe(0);
-  // What the spool kept is on the server now too: the file is finalized again, never shorter.
+  // What the spool kept is on the server now too: the file is finalized again, never shorter,
+  // and it holds all but the last seconds before the crash. (Before the revisit the file can be
+  // shorter than that on a starved machine, where acknowledgements lag the recording.)
   const [after] = await listed(request, room);
   expect(after.state).toBe("interrupted");
   expect(after.duration_ms).toBeGreaterThanOrEqual(rec.duration_ms);
   expect(after.bytes).toBeGreaterThanOrEqual(rec.bytes);
+  expect(after.duration_ms / 1000).toBeGreaterThanOrEqual(recorded - 2.5);
 });

@@ -1,13 +1,13 @@
 // Screenshots of the recordings page (desktop 1280x800 and phone 390x844), for looking at the
 // UI (not a test). Needs a running server at BASE; writes PNGs to OUT (default
-// /tmp/recording-shots). Makes two recordings from the Rust tests' Chrome fixture.
+// ../target/recording-shots). Makes two recordings from the Rust tests' Chrome fixture.
 import { chromium } from "playwright";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BASE = process.env.BASE ?? "http://127.0.0.1:3100";
-const OUT = process.env.OUT ?? "/tmp/recording-shots";
+const OUT = process.env.OUT ?? "../target/recording-shots";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.resolve(here, "../../server/tests/fixtures/chrome-vp8-opus");
 const chunks = fs.readdirSync(FIXTURE).sort().map((f) => fs.readFileSync(path.join(FIXTURE, f)));

@@ -1,14 +1,14 @@
 // Screenshots of the call layouts, for looking at them (not a test): the grid at 2, 3, 5 and 8
 // people and the presenter layout, each on a desktop (1280×800) and a phone (390×844) viewer,
 // plus the presenter's own view. Needs a running server at BASE (default http://127.0.0.1:3100);
-// writes PNGs to OUT (default /tmp/share-shots). Extra people join without devices (avatar
+// writes PNGs to OUT (default ../target/share-shots). Extra people join without devices (avatar
 // tiles) so that eight pages fit on two cores.
 import { chromium } from "playwright";
 import fs from "node:fs";
 import path from "node:path";
 
 const BASE = process.env.BASE ?? "http://127.0.0.1:3100";
-const OUT = process.env.OUT ?? "/tmp/share-shots";
+const OUT = process.env.OUT ?? "../target/share-shots";
 fs.mkdirSync(OUT, { recursive: true });
 
 const args = ["--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic"];

@@ -1,16 +1,15 @@
 import { test, expect, Route } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { person, join, freshRoom, closeEveryone, SCREEN_LAUNCH, expectVideoFrom, ServerProcess } from "./call-helpers";
+import { person, join, freshRoom, closeEveryone, SCREEN_LAUNCH, ServerProcess } from "./call-helpers";
 import {
   acknowledged,
-  expectPlayableAndSeekable,
-  expectStored,
+  expectComplete,
+  indicator,
   listed,
+  recordingCall,
   startButton,
   stopButton,
-  STORE,
-  indicator,
 } from "./recordings-helpers";
 
 // What can go wrong between the recorder and the server: nothing acknowledged may be lost, and
@@ -27,20 +26,12 @@ function bytesUnder(dir: string): number {
     .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
 }
 
-/** The chunk files the server holds for a recording. */
-function storedChunks(store: string, room: string, id: string): string[] {
-  return fs.readdirSync(path.join(store, room, id, "chunks")).filter((f) => /^\d+$/.test(f));
-}
-
 test("uploads that fail, stall, lose their answer or go offline lose nothing and store nothing twice", async ({
   browser,
   baseURL,
   request,
 }) => {
-  const room = freshRoom("faults");
-  const alice = await person(browser);
-  const bob = await person(browser);
-  const acked = acknowledged(alice.page);
+  const { room, alice, acked } = await recordingCall(browser, baseURL!, "faults");
   // Chunk 2's first attempt fails; chunk 4 is stored but its answer is lost (the retry is a
   // replay); chunk 6 stalls for 3 s.
   const attempts = new Map<number, number>();
@@ -56,10 +47,6 @@ test("uploads that fail, stall, lose their answer or go offline lose nothing and
     if (seq === 6 && n === 1) await new Promise((r) => setTimeout(r, 3_000));
     return route.continue();
   });
-  await join(alice.page, baseURL!, room, "Alice");
-  await join(bob.page, baseURL!, room, "Bob");
-  await expectVideoFrom(alice.page, 1);
-
   await startButton(alice.page).click();
   await expect(stopButton(alice.page)).toBeVisible();
   const started = Date.now();
@@ -78,12 +65,8 @@ test("uploads that fail, stall, lose their answer or go offline lose nothing and
   await expect(startButton(alice.page)).toBeEnabled({ timeout: 30_000 });
   expect(attempts.get(4)).toBeGreaterThanOrEqual(2);
 
-  const [rec] = await listed(request, room);
-  expect(rec.state).toBe("complete");
-  expectStored(room, rec.id, acked);
-  expect(storedChunks(STORE, room, rec.id).length).toBe(acked.size);
+  const rec = await expectComplete(request, room, acked, alice.context, baseURL!);
   expect(Math.abs(rec.duration_ms / 1000 - recorded)).toBeLessThan(1.5);
-  await expectPlayableAndSeekable(alice.context, baseURL!, rec.url);
 });
 
 test("a server killed between chunks and restarted loses no acknowledged chunk", async ({ browser }) => {
@@ -91,13 +74,7 @@ test("a server killed between chunks and restarted loses no acknowledged chunk",
   const server = new ServerProcess(3310, { RECORD_MEET_RECORDINGS_DIR: store, RECORD_MEET_RECORDINGS_MIN_FREE_BYTES: "0" });
   await server.start();
   try {
-    const room = freshRoom("restart");
-    const alice = await person(browser);
-    const bob = await person(browser);
-    const acked = acknowledged(alice.page);
-    await join(alice.page, server.url, room, "Alice");
-    await join(bob.page, server.url, room, "Bob");
-    await expectVideoFrom(alice.page, 1);
+    const { room, alice, acked } = await recordingCall(browser, server.url, "restart");
 
     await startButton(alice.page).click();
     await expect(stopButton(alice.page)).toBeVisible();
@@ -110,11 +87,7 @@ test("a server killed between chunks and restarted loses no acknowledged chunk",
     await stopButton(alice.page).click();
     await expect(startButton(alice.page)).toBeEnabled({ timeout: 30_000 });
 
-    const [rec] = await listed(alice.page.request, room, server.url);
-    expect(rec.state).toBe("complete");
-    expectStored(room, rec.id, acked, store);
-    expect(storedChunks(store, room, rec.id).length).toBe(acked.size);
-    await expectPlayableAndSeekable(alice.context, server.url, rec.url);
+    await expectComplete(alice.page.request, room, acked, alice.context, server.url, store);
   } finally {
     await server.stop();
   }
@@ -160,16 +133,11 @@ test("a full recordings quota pauses the recording for everyone, and it resumes 
   });
   await server.start();
   try {
-    const room = freshRoom("quota-b");
-    const alice = await person(browser);
-    const bob = await person(browser);
-    const acked = acknowledged(alice.page);
+    const { room, alice, bob, acked } = await recordingCall(browser, server.url, "quota-b");
     let refused = 0;
     alice.page.on("response", (r) => {
       if (/\/chunks\/\d+$/.test(r.url()) && r.status() === 507) refused++;
     });
-    await join(alice.page, server.url, room, "Alice");
-    await join(bob.page, server.url, room, "Bob");
     await startButton(alice.page).click();
     await expect(stopButton(alice.page)).toBeVisible();
     // 507, and everyone sees "Recording paused"; the recorder keeps its chunks.
@@ -186,11 +154,7 @@ test("a full recordings quota pauses the recording for everyone, and it resumes 
     await stopButton(alice.page).click();
     await expect(startButton(alice.page)).toBeEnabled({ timeout: 30_000 });
 
-    const [rec] = await listed(alice.page.request, room, server.url);
-    expect(rec.state).toBe("complete");
-    expectStored(room, rec.id, acked, store);
-    expect(storedChunks(store, room, rec.id).length).toBe(acked.size);
-    await expectPlayableAndSeekable(alice.context, server.url, rec.url);
+    await expectComplete(alice.page.request, room, acked, alice.context, server.url, store);
   } finally {
     await server.stop();
   }

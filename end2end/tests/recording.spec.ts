@@ -1,11 +1,11 @@
 import { test, expect } from "@playwright/test";
-import { person, join, freshRoom, closeEveryone, SCREEN_LAUNCH, expectVideoFrom, expectScreens } from "./call-helpers";
+import { person, join, closeEveryone, SCREEN_LAUNCH, expectScreens } from "./call-helpers";
 import {
-  acknowledged,
   expectPlayableAndSeekable,
   expectStored,
   indicator,
   listed,
+  recordingCall,
   startButton,
   stopButton,
 } from "./recordings-helpers";
@@ -20,13 +20,7 @@ test("a recorded call is one complete file through a share, a join and leave and
   baseURL,
   request,
 }) => {
-  const room = freshRoom("rec");
-  const alice = await person(browser);
-  const bob = await person(browser);
-  const acked = acknowledged(alice.page);
-  await join(alice.page, baseURL!, room, "Alice");
-  await join(bob.page, baseURL!, room, "Bob");
-  await expectVideoFrom(alice.page, 1);
+  const { room, alice, bob, acked } = await recordingCall(browser, baseURL!, "rec");
 
   await startButton(alice.page).click();
   await expect(indicator(alice.page)).toBeVisible();
@@ -74,13 +68,7 @@ test("a recorder whose renderer crashes leaves an interrupted, seekable recordin
   baseURL,
   request,
 }) => {
-  const room = freshRoom("crash");
-  const alice = await person(browser);
-  const bob = await person(browser);
-  const acked = acknowledged(alice.page);
-  await join(alice.page, baseURL!, room, "Alice");
-  await join(bob.page, baseURL!, room, "Bob");
-  await expectVideoFrom(alice.page, 1);
+  const { room, alice, bob, acked } = await recordingCall(browser, baseURL!, "crash");
 
   await startButton(alice.page).click();
   await expect(indicator(bob.page)).toBeVisible();

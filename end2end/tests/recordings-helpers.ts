@@ -1,4 +1,5 @@
-import { APIRequestContext, BrowserContext, Page, expect } from "@playwright/test";
+import { APIRequestContext, Browser, BrowserContext, Page, expect } from "@playwright/test";
+import { person, join, freshRoom, expectVideoFrom } from "./call-helpers";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -142,3 +143,43 @@ export async function expectPlayableAndSeekable(context: BrowserContext, baseURL
   return seen.duration;
 }
 
+
+/**
+ * Alice and Bob in a call at `base` (Alice decodes Bob), with every chunk the server
+ * acknowledges to Alice, the recorder, kept for the checks.
+ */
+export async function recordingCall(browser: Browser, base: string, prefix: string) {
+  const room = freshRoom(prefix);
+  const alice = await person(browser);
+  const bob = await person(browser);
+  const acked = acknowledged(alice.page);
+  await join(alice.page, base, room, "Alice");
+  await join(bob.page, base, room, "Bob");
+  await expectVideoFrom(alice.page, 1);
+  return { room, alice, bob, acked };
+}
+
+/** The chunk files the server holds for a recording. */
+export function storedChunks(store: string, room: string, id: string): string[] {
+  return fs.readdirSync(path.join(store, room, id, "chunks")).filter((f) => /^\d+$/.test(f));
+}
+
+/**
+ * The room's newest recording is complete: every acknowledged chunk stored byte for byte and
+ * no other, and the file plays and seeks. Returns its listing entry.
+ */
+export async function expectComplete(
+  request: APIRequestContext,
+  room: string,
+  acked: Map<number, Buffer>,
+  context: BrowserContext,
+  base: string,
+  store = STORE,
+): Promise<Listed> {
+  const [rec] = await listed(request, room, base);
+  expect(rec.state).toBe("complete");
+  expectStored(room, rec.id, acked, store);
+  expect(storedChunks(store, room, rec.id).length).toBe(acked.size);
+  await expectPlayableAndSeekable(context, base, rec.url);
+  return rec;
+}

@@ -159,3 +159,31 @@ test("a full recordings quota pauses the recording for everyone, and it resumes 
     await server.stop();
   }
 });
+
+test("a recording deleted by its owner while it records ends for everyone, and a new one can start", async ({
+  browser,
+  baseURL,
+  request,
+}) => {
+  const { room, alice, bob, acked } = await recordingCall(browser, baseURL!, "deleted");
+  await startButton(alice.page).click();
+  await expect(stopButton(alice.page)).toBeVisible();
+  await expect.poll(() => acked.size, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+  const [first] = await listed(request, room);
+  const owner = await alice.page.evaluate((id) => localStorage.getItem(`record-meet:recording-owner:${id}`), first.id);
+  const deleted = await request.delete(`/api/rooms/${room}/recordings/${first.id}`, {
+    headers: { authorization: `Bearer ${owner}` },
+  });
+  expect(deleted.status()).toBe(204);
+  await expect(indicator(bob.page)).toBeHidden({ timeout: 5_000 });
+  // The recorder stops and its control comes back for a new recording.
+  await expect(startButton(alice.page)).toBeEnabled({ timeout: 15_000 });
+  acked.clear();
+  await startButton(alice.page).click();
+  await expect(indicator(bob.page)).toHaveText("Recording");
+  await expect.poll(() => acked.size, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+  await stopButton(alice.page).click();
+  await expect(startButton(alice.page)).toBeEnabled({ timeout: 30_000 });
+  const rec = await expectComplete(request, room, acked, alice.context, baseURL!);
+  expect(rec.id).not.toEqual(first.id);
+});

@@ -48,6 +48,14 @@ pub fn toggle_recording(ui: CallUi) {
             },
             move || audio_of.upgrade().map(|e| audio(&e)).unwrap_or_default(),
             move |why| {
+                // An upload the server ended (deleted, over a limit) leaves its recorder in the
+                // engine: clear it, so the next click starts a new recording.
+                if let Some(engine) = super::engine::engine(ui) {
+                    let mut slot = engine.recorder.borrow_mut();
+                    if slot.as_ref().is_some_and(|r| r.is_stopped()) {
+                        slot.take();
+                    }
+                }
                 let _ = ui.recording_busy.try_set(false);
                 let _ = ui.recording_mine.try_set(false);
                 if let Some(why) = why {

@@ -172,6 +172,11 @@ impl Recorder {
         &self.id
     }
 
+    /// Whether it stopped recording (asked to, or its upload ended).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.get()
+    }
+
     /// Stops recording; the chunks already made keep uploading until acknowledged.
     pub fn stop(&self) {
         if self.stopped.replace(true) {

@@ -17,7 +17,7 @@ if [ -z "$bundle" ]; then
 fi
 
 # Storage of its own, outside the repository, removed afterwards (vfs layers are full copies).
-work=$(mktemp -d /tmp/record-meet-podman.XXXXXX)
+work=$(mktemp -d -t record-meet-podman.XXXXXX)
 cleanup() {
   podman --root "$work/root" --runroot "$work/run" --storage-driver=vfs rmi -a -f >/dev/null 2>&1 || true
   podman unshare rm -rf "$work" 2>/dev/null || rm -rf "$work"

@@ -74,13 +74,24 @@ async function record(browser, hidden) {
   // Hidden: the recorder's window is minimized (CDP), as when someone switches away.
   const cdp = await alice.context.newCDPSession(alice.page);
   const { windowId } = await cdp.send("Browser.getWindowForTarget");
-  if (hidden) await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "minimized" } });
+  let front = null;
+  if (hidden) {
+    await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "minimized" } });
+    // Another tab in front of it, in the same window, as when someone switches tabs.
+    front = await alice.context.newPage();
+    await front.goto(`${BASE}/health`);
+    await front.bringToFront();
+  }
   const visibility = await alice.page.evaluate(() => document.visibilityState);
   const draws0 = await alice.page.evaluate(() => window.__draws);
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const drawn = (await alice.page.evaluate(() => window.__draws) - draws0) / ((Date.now() - t0) / 1000);
-  if (hidden) await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "normal" } });
+  if (hidden) {
+    await front.close();
+    await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "normal" } });
+    await alice.page.bringToFront();
+  }
   await alice.page.getByRole("button", { name: "Stop recording", exact: true }).click();
   await alice.page.getByRole("button", { name: "Start recording", exact: true }).waitFor({ timeout: 60_000 });
   await alice.page.waitForFunction(() => !document.querySelector("[data-testid=toggle-recording]").disabled, null, { timeout: 60_000 });
@@ -101,7 +112,10 @@ async function record(browser, hidden) {
 
 try {
   await waitHealthy();
+  // HEADFUL=1 (under xvfb-run) makes a real window, which minimizing hides; headless pages
+  // stay `visible` whatever is done to their window.
   const browser = await chromium.launch({
+    headless: !process.env.HEADFUL,
     executablePath: "/usr/bin/chromium",
     args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
       "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic",

@@ -87,6 +87,7 @@ async function record(browser, hidden) {
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const drawn = (await alice.page.evaluate(() => window.__draws) - draws0) / ((Date.now() - t0) / 1000);
+  const visibilityAtEnd = await alice.page.evaluate(() => document.visibilityState);
   if (hidden) {
     await front.close();
     await cdp.send("Browser.setWindowBounds", { windowId, bounds: { windowState: "normal" } });
@@ -106,7 +107,7 @@ async function record(browser, hidden) {
   const duration = Number(probe.format.duration);
   await alice.context.close();
   await bob.context.close();
-  return { visibility, drawn, state: rec.state, duration, frames, fps: frames / duration, width: probe.streams[0].width,
+  return { visibility: `${visibility}, then ${visibilityAtEnd}`, drawn, state: rec.state, duration, frames, fps: frames / duration, width: probe.streams[0].width,
     height: probe.streams[0].height, recorded, wire, overhead: wire / recorded - 1 };
 }
 
@@ -116,6 +117,10 @@ try {
   // stay `visible` whatever is done to their window.
   const browser = await chromium.launch({
     headless: !process.env.HEADFUL,
+    // Playwright turns Chromium's backgrounding off by default; a hidden tab must be throttled
+    // here as in a person's browser.
+    ignoreDefaultArgs: ["--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
+      "--disable-background-timer-throttling"],
     executablePath: "/usr/bin/chromium",
     args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
       "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic",

@@ -214,3 +214,15 @@ test("with the camera blocked the lobby says so and joining still works", async 
   await expect.poll(async () => (await inbound(alice.page)).audioPackets).toBeGreaterThan(0);
   await expect(alice.page.getByTestId("remote-tile").getByTestId("camera-off")).toBeVisible();
 });
+
+test("on a phone the call and every control fit the screen, with no sideways scrolling", async ({ browser, baseURL }) => {
+  const { alice } = await twoInACall(browser, baseURL!);
+  for (const width of [390, 360]) {
+    await alice.page.setViewportSize({ width, height: 800 });
+    await expect
+      .poll(() => alice.page.evaluate(() => document.documentElement.scrollWidth))
+      .toBeLessThanOrEqual(width);
+    const leave = await alice.page.getByTestId("leave").boundingBox();
+    expect(leave!.x + leave!.width).toBeLessThanOrEqual(width);
+  }
+});

@@ -16,9 +16,10 @@ setup:
 HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC_SERVER := CARGO_TARGET_$(shell echo '$(HOST_TRIPLE)' | tr 'a-z-' 'A-Z_')_RUSTFLAGS='-C target-feature=+crt-static'
 
-## Build the release site (server binary + wasm/JS/CSS in target/site).
+## Build the release site (server binary + wasm/JS/CSS in target/site). --split puts the call's
+## code (`wasm_split(call, …)` in app/src/call) into a wasm chunk of its own, fetched by the lobby.
 build: setup
-	$(STATIC_SERVER) LEPTOS_BIN_TARGET_TRIPLE=$(HOST_TRIPLE) cargo leptos build --release --precompress
+	$(STATIC_SERVER) LEPTOS_BIN_TARGET_TRIPLE=$(HOST_TRIPLE) cargo leptos build --release --precompress --split
 	mkdir -p target/release
 	ln -f target/$(HOST_TRIPLE)/release/server target/release/server
 

@@ -23,7 +23,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path, Lazy, LazyRoute,
 };
 
 use pages::{CheckPage, HomePage, NotFound, RecordingsPage, RoomPage};
@@ -62,11 +62,56 @@ pub fn App() -> impl IntoView {
         }/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/") view={Lazy::<Home>::new()}/>
                 <Route path=path!("/room/:id") view=RoomPage/>
-                <Route path=path!("/room/:id/recordings") view=RecordingsPage/>
-                <Route path=path!("/check") view=CheckPage/>
+                <Route path=path!("/room/:id/recordings") view={Lazy::<Recordings>::new()}/>
+                <Route path=path!("/check") view={Lazy::<Check>::new()}/>
             </Routes>
         </Router>
+    }
+}
+
+// Every page but the room's comes in a wasm chunk of its own (`cargo leptos build --split`), so the
+// room page, the one people open most, loads only its own code.
+
+/// The home page's lazily loaded route.
+struct Home;
+
+#[lazy_route]
+impl LazyRoute for Home {
+    fn data() -> Self {
+        Home
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <HomePage/> }.into_any()
+    }
+}
+
+/// The recordings page's lazily loaded route.
+struct Recordings;
+
+#[lazy_route]
+impl LazyRoute for Recordings {
+    fn data() -> Self {
+        Recordings
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <RecordingsPage/> }.into_any()
+    }
+}
+
+/// The connectivity check's lazily loaded route.
+struct Check;
+
+#[lazy_route]
+impl LazyRoute for Check {
+    fn data() -> Self {
+        Check
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <CheckPage/> }.into_any()
     }
 }

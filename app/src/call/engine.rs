@@ -21,7 +21,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack};
 
 use super::recorder::{self, Recorder};
-use super::session::Session;
+use super::session::{self, Session};
 use super::{js, media, share};
 use crate::state::{CallUi, Phase};
 
@@ -41,6 +41,8 @@ pub struct Engine {
     closed: Cell<bool>,
     /// Camera and microphone.
     local: RefCell<Option<MediaStream>>,
+    /// Join was clicked and the session's code is still loading.
+    joining: Cell<bool>,
     /// The joined call, from Join to Leave.
     session: RefCell<Option<Rc<Session>>>,
     /// The screen share in progress.
@@ -83,6 +85,7 @@ impl Engine {
 
     /// Stops everything this engine holds.
     fn hang_up(&self) {
+        self.joining.set(false);
         // The recording stops with the call; its chunks keep uploading.
         if let Some(recorder) = self.recorder.borrow_mut().take() {
             recorder.stop();
@@ -109,7 +112,13 @@ pub fn start_lobby(ui: CallUi) {
         ui.name.set(name);
     }
     ui.can_share.set(share::supported());
-    recorder::drain_left_behind();
+    // The call's code comes while the person chooses devices, so Join does not wait for it;
+    // then it uploads what a crashed tab's recording left behind.
+    spawn_local(async move {
+        if session::preload_call().await.is_ok() && engine(ui).is_some() {
+            let _ = recorder::drain_left_behind().await;
+        }
+    });
     spawn_local(async move {
         open_devices(ui).await;
         if engine(ui).is_none() {
@@ -220,16 +229,16 @@ fn show(video: &HtmlVideoElement, stream: Option<MediaStream>) {
 
 /// Joins the call with the current devices and name.
 pub fn join(ui: CallUi) {
-    let Some(engine) = engine(ui) else { return };
-    if engine.session.borrow().is_some() {
+    let Some(this) = engine(ui) else { return };
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    if this.session.borrow().is_some() || this.joining.replace(true) {
         return;
     }
     let name = ui.name.get_untracked().trim().to_owned();
     js::save(false, NAME_KEY, &name);
     js::save(true, &joined_key(&ui.room.get_value()), "1");
-    let Some(location) = web_sys::window().map(|w| w.location()) else {
-        return;
-    };
     let scheme = if location.protocol().ok().as_deref() == Some("https:") {
         "wss"
     } else {
@@ -240,14 +249,28 @@ pub fn join(ui: CallUi) {
     ui.chat.set(Vec::new());
     ui.unread.set(0);
     ui.first_frame_ms.set(None);
-    let session = Session::start(ui, base, engine.local(), engine.share_stream());
-    *engine.session.borrow_mut() = Some(session);
-    // Connect first, re-render after: the session's task (queued just before this one) opens
-    // the socket, then the stage switches to the call view, which takes the main thread for
-    // tens of milliseconds.
+    let (local, screen) = (this.local(), this.share_stream());
     spawn_local(async move {
-        if ui.phase.try_get_untracked() == Some(Phase::Lobby) {
-            ui.phase.set(Phase::Joining);
+        let started = session::start(ui, base, local, screen).await;
+        // Leave, or the page went away, while the code was loading.
+        let engine = engine(ui).filter(|e| e.joining.replace(false));
+        match (engine, started) {
+            (Some(engine), Ok(session)) => {
+                *engine.session.borrow_mut() = Some(session);
+                // Connect first, re-render after: the session's task (queued just before this
+                // one) opens the socket, then the stage switches to the call view, which takes
+                // the main thread for tens of milliseconds.
+                spawn_local(async move {
+                    if ui.phase.try_get_untracked() == Some(Phase::Lobby) {
+                        ui.phase.set(Phase::Joining);
+                    }
+                });
+            }
+            (None, Ok(session)) => session.leave(),
+            (Some(_), Err(_)) => ui.phase.set(Phase::Failed(
+                "The call could not be loaded. Check your connection and reload the page.".into(),
+            )),
+            (None, Err(_)) => {}
         }
     });
 }
@@ -284,6 +307,7 @@ pub fn end(ui: CallUi, unloading: bool) {
 /// Back to the lobby after leaving or failing.
 pub fn rejoin_lobby(ui: CallUi) {
     let Some(engine) = engine(ui) else { return };
+    engine.joining.set(false);
     if let Some(session) = engine.session.borrow_mut().take() {
         session.leave();
     }

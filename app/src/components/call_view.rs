@@ -10,6 +10,14 @@ use super::video::{StreamSource, StreamVideo};
 use crate::actions;
 use crate::state::{CallUi, Phase};
 
+/// The call view from the `call` wasm chunk (see `call::session::start`), which the lobby fetches
+/// ahead of Join: the room page's first load does not carry it.
+#[cfg(feature = "hydrate")]
+#[leptos::wasm_split::wasm_split(call, wasm_split_path = leptos::wasm_split, fallible)]
+pub fn lazy_call_view() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    Ok(view! { <CallView/> }.into_any())
+}
+
 /// The in-call screen. It stays mounted from Joining through any Reconnecting, so its tiles and
 /// their `<video>` elements survive a dropped signaling socket.
 #[component]

@@ -9,6 +9,9 @@ mod stage;
 mod tile;
 mod video;
 
+#[cfg(feature = "hydrate")]
+pub use call_view::lazy_call_view;
+#[cfg(not(feature = "hydrate"))]
 pub use call_view::CallView;
 pub use lobby::Lobby;
 #[cfg(feature = "hydrate")]

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use protocol::{RecordingPhase, RoomId};
 
 use crate::actions;
-use crate::components::{CallView, Lobby};
+use crate::components::Lobby;
 use crate::state::{CallUi, Phase};
 use crate::status::set_http_status;
 
@@ -24,6 +24,21 @@ pub fn RoomPage() -> impl IntoView {
             set_http_status(400);
             view! { <InvalidRoom raw error=error.to_string()/> }.into_any()
         }
+    }
+}
+
+/// The call view. In the browser it comes from the `call` wasm chunk, which the lobby fetches
+/// ahead of Join; the server never renders it (a room page always starts in the lobby).
+fn call_view() -> AnyView {
+    #[cfg(feature = "hydrate")]
+    {
+        let view = send_wrapper::SendWrapper::new(crate::components::lazy_call_view());
+        Suspend::new(async move { view.await.ok() }).into_any()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use crate::components::CallView;
+        view! { <CallView/> }.into_any()
     }
 }
 
@@ -69,7 +84,7 @@ fn Room(room: RoomId) -> impl IntoView {
             <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>
                 {move || match screen.get() {
                     Screen::Lobby => view! { <Lobby/> }.into_any(),
-                    Screen::Call => view! { <CallView/> }.into_any(),
+                    Screen::Call => call_view(),
                     Screen::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
                     Screen::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
                 }}

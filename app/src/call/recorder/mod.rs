@@ -242,7 +242,9 @@ async fn stop_on_server(upload: &Upload) {
 
 /// Uploads what recordings of a tab that crashed or was closed left in the spool. The server
 /// already finalized them from what arrived; these chunks complete them (it finalizes again).
-pub fn drain_left_behind() {
+/// Part of the `call` wasm chunk (see [`crate::call::session::start`]), like the recorder.
+#[leptos::wasm_split::wasm_split(call, wasm_split_path = leptos::wasm_split, fallible)]
+pub fn drain_left_behind() -> Result<(), leptos::wasm_split::SplitLoaderError> {
     spawn_local(async move {
         for (upload, spool) in spool::left_behind().await {
             let seqs = spool.chunks().await;
@@ -261,4 +263,5 @@ pub fn drain_left_behind() {
             uploader.discard_spool().await;
         }
     });
+    Ok(())
 }

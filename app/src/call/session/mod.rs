@@ -16,6 +16,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use leptos::wasm_split::SplitLoaderError;
 use protocol::{ClientMessage, PeerId, Source};
 use web_sys::{MediaStream, MediaStreamTrack};
 
@@ -26,6 +27,25 @@ use super::restart::Restart;
 use super::signaling::Signaling;
 use super::tasks::Tasks;
 use crate::state::CallUi;
+
+/// Starts joining (see [`Session::start`]). This is the door into the `call` wasm chunk: the
+/// session's code (the signaling loop, what each frame does, the connections) and the call view
+/// are loaded separately from the room page, so its first load stays small. The lobby fetches
+/// the chunk while the person chooses devices ([`preload_call`]); a failed fetch is an error here.
+#[leptos::wasm_split::wasm_split(
+    call,
+    wasm_split_path = leptos::wasm_split,
+    preload(preload_call),
+    fallible
+)]
+pub fn start(
+    ui: CallUi,
+    ws_base: String,
+    person: Option<MediaStream>,
+    screen: Option<MediaStream>,
+) -> Result<Rc<Session>, SplitLoaderError> {
+    Ok(Session::start(ui, ws_base, person, screen))
+}
 
 /// One call in one room, from Join to Leave.
 pub struct Session {

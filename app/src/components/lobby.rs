@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::controls::{DeviceSelects, DeviceToggle, Toggle};
 use super::video::{StreamSource, StreamVideo};
 use crate::actions;
-use crate::state::CallUi;
+use crate::state::{CallUi, Phase};
 
 /// What a person sees before joining.
 #[component]
@@ -18,6 +18,7 @@ pub fn Lobby() -> impl IntoView {
     });
     let camera_visible = move || ui.has_camera.get() && ui.camera_on.get();
     let initial = move || initial_of(&ui.name.get());
+    let joining = move || ui.phase.get() == Phase::Joining;
     let join = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         actions::join(ui);
@@ -72,9 +73,9 @@ pub fn Lobby() -> impl IntoView {
                     type="submit"
                     class="button primary large"
                     data-testid="join"
-                    disabled=move || !hydrated.get() || ui.media_pending.get()
+                    disabled=move || !hydrated.get() || ui.media_pending.get() || joining()
                 >
-                    "Join meeting"
+                    {move || if joining() { "Joining…" } else { "Join meeting" }}
                 </button>
                 <a
                     class="check-link"

@@ -57,8 +57,8 @@ fn Room(room: RoomId) -> impl IntoView {
         let unload = window_event_listener_untyped("pagehide", move |_| actions::end(ui, true));
         on_cleanup(move || unload.remove());
     }
-    // The stage changes only between these, so Joining → InCall → Reconnecting → InCall keeps
-    // the same call view, tiles and `<video>` elements.
+    // The stage changes only between these, so InCall → Reconnecting → InCall keeps the same
+    // call view, tiles and `<video>` elements.
     let screen = Memo::new(move |_| Screen::of(&ui.phase.get()));
     view! {
         <Title text=title/>
@@ -105,8 +105,10 @@ enum Screen {
 impl Screen {
     fn of(phase: &Phase) -> Screen {
         match phase {
-            Phase::Lobby => Screen::Lobby,
-            Phase::Joining | Phase::InCall | Phase::Reconnecting => Screen::Call,
+            // Joining keeps the lobby (its button says so) until the call is set up: the call
+            // view's first render takes the main thread the connection needs.
+            Phase::Lobby | Phase::Joining => Screen::Lobby,
+            Phase::InCall | Phase::Reconnecting => Screen::Call,
             Phase::Left => Screen::Left,
             Phase::Failed(why) => Screen::Failed(why.clone()),
         }

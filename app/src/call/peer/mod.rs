@@ -73,8 +73,10 @@ pub fn is_polite(my_id: &str, remote_id: &str) -> bool {
 }
 
 impl Peer {
-    /// Creates the connection and adds what this side sends; the browser then asks for
-    /// negotiation and this side offers (or answers first, if the other side's offer comes).
+    /// Creates the connection and adds what this side sends. With `offer_now` (this side starts
+    /// the connection: someone new arrived) the offer is made at once, before the page spends the
+    /// main thread on the newcomer's tile; otherwise the browser asks for negotiation when it
+    /// needs one, and this side answers the other's offer first.
     ///
     /// # Errors
     /// When the browser refuses the configuration.
@@ -84,6 +86,7 @@ impl Peer {
         config: &RtcConfiguration,
         outgoing: Outgoing<'_>,
         events: Rc<dyn PeerEvents>,
+        offer_now: bool,
     ) -> Result<Peer, JsValue> {
         let pc = RtcPeerConnection::new_with_configuration(config)?;
         let inner = Rc::new(Inner {
@@ -130,6 +133,12 @@ impl Peer {
         inner.senders.add_person(&inner.pc, outgoing.person);
         if let Some(screen) = outgoing.screen {
             inner.senders.add_screen(&inner.pc, screen);
+        }
+        if offer_now {
+            // The browser will not ask again: once this offer is out the connection is not
+            // `stable`, and the answer leaves nothing to negotiate.
+            let inner = inner.clone();
+            spawn_local(async move { inner.negotiate().await });
         }
         Ok(Peer {
             inner,

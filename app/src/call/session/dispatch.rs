@@ -6,8 +6,13 @@ use leptos::prelude::*;
 use protocol::{RelayKind, ServerMessage, Welcome};
 
 use super::super::ice::IceSettings;
+use super::super::js;
 use super::Session;
 use crate::state::{ChatLine, Phase};
+
+/// Longest wait in the lobby for the others' offer before the call view comes anyway (a peer that
+/// never offers, such as a plain WebSocket client).
+const ANSWER_WAIT_MS: i32 = 1500;
 
 impl Session {
     /// Handles one server frame; frames are handled strictly in order.
@@ -28,8 +33,8 @@ impl Session {
                 // A peer we knew under this id came back as a new session (e.g. after a server
                 // restart): its old connection is dead.
                 self.remove_peer(id.as_str());
+                self.connect_to(id.as_str(), true);
                 self.upsert_participant(id.as_str(), &name);
-                self.connect_to(id.as_str());
             }
             ServerMessage::PeerLeft { id } => {
                 self.remove_peer(id.as_str());
@@ -39,7 +44,7 @@ impl Session {
                 kind, from, data, ..
             } => {
                 let peer = match kind {
-                    RelayKind::Offer => self.connect_to(from.as_str()),
+                    RelayKind::Offer => self.connect_to(from.as_str(), false),
                     _ => self.peers.borrow().get(from.as_str()).cloned(),
                 };
                 let Some(peer) = peer else { return };
@@ -108,10 +113,35 @@ impl Session {
             self.signaling.drop_backlog();
         }
         let was = self.ui.phase.get_untracked();
-        self.ui.phase.set(Phase::InCall);
+        if was == Phase::Joining && !welcome.peers.is_empty() {
+            // The others offer now: stay in the lobby until this side has answered (see
+            // `answered`), so that the call view's first render does not hold up the answer.
+            let this = self.clone();
+            self.tasks.spawn(async move {
+                js::sleep(ANSWER_WAIT_MS).await;
+                this.enter_call();
+            });
+        } else {
+            self.enter_call();
+        }
         if was == Phase::Reconnecting {
             self.ui.toast.set(Some("Reconnected".into()));
         }
         self.send_media_state();
+    }
+
+    /// This side answered an offer: the first connection is set up, the call view can come.
+    pub(super) fn answered(&self) {
+        if self.ui.phase.get_untracked() == Phase::Joining {
+            self.enter_call();
+        }
+    }
+
+    /// Shows the call (from Joining or Reconnecting), unless the session already ended.
+    fn enter_call(&self) {
+        let phase = self.ui.phase.get_untracked();
+        if !self.left.get() && matches!(phase, Phase::Joining | Phase::Reconnecting) {
+            self.ui.phase.set(Phase::InCall);
+        }
     }
 }

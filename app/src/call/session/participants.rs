@@ -30,14 +30,21 @@ impl Session {
             .update(|ps| ps.retain(|p| p.id.with_value(|pid| pid != id)));
     }
 
-    /// The connection to `id`, created if needed.
-    pub(super) fn connect_to(self: &Rc<Self>, id: &str) -> Option<Rc<Peer>> {
+    /// The connection to `id`, created if needed; `offer` when this side starts it (see
+    /// [`Peer::new`]). The tile comes after the connection, so its rendering does not hold up
+    /// the offer.
+    pub(super) fn connect_to(self: &Rc<Self>, id: &str, offer: bool) -> Option<Rc<Peer>> {
         if let Some(peer) = self.peers.borrow().get(id) {
             return Some(peer.clone());
         }
+        let peer = self.create_peer(id, offer);
         if self.ui.participant(id).is_none() {
             self.upsert_participant(id, "");
         }
+        peer
+    }
+
+    fn create_peer(self: &Rc<Self>, id: &str, offer: bool) -> Option<Rc<Peer>> {
         let events: Rc<dyn PeerEvents> = Rc::new(Events(Rc::downgrade(self)));
         let screen = self.screen.borrow().clone();
         let outgoing = Outgoing {
@@ -45,7 +52,7 @@ impl Session {
             screen: screen.as_ref(),
         };
         let config = self.ice.borrow().configuration();
-        match Peer::new(self.me.as_str(), id, &config, outgoing, events) {
+        match Peer::new(self.me.as_str(), id, &config, outgoing, events, offer) {
             Ok(peer) => {
                 if self.first_peer_at_ms.get().is_none() {
                     self.first_peer_at_ms.set(Some(js::now_ms()));
@@ -81,6 +88,9 @@ impl PeerEvents for Events {
         session
             .signaling
             .send(protocol::ClientMessage::relay_text(kind, &to, &data));
+        if kind == RelayKind::Answer {
+            session.answered();
+        }
     }
 
     fn remote_streams_changed(&self, peer: &str, changed: Changed) {

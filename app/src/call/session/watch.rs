@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use web_sys::{RtcIceConnectionState, RtcPeerConnection};
 
 use super::super::{js, stats};
 use super::Session;
@@ -29,6 +30,11 @@ impl Session {
             .await;
             let mut local_level: Option<f64> = None;
             for peer in self.peers() {
+                // Before the first frame, a connection that is not up yet has nothing to read:
+                // `getStats` would only take the main thread while the call is being set up.
+                if !first_frame_seen && !is_up(peer.connection()) {
+                    continue;
+                }
                 let id = peer.remote_id().to_owned();
                 let Some(reading) = stats::read(peer.connection()).await else {
                     continue;
@@ -63,4 +69,12 @@ impl Session {
             previous.retain(|id, _| self.peers.borrow().contains_key(id));
         }
     }
+}
+
+/// Whether `pc`'s media path is up (ICE connected), so frames can have arrived.
+fn is_up(pc: &RtcPeerConnection) -> bool {
+    matches!(
+        pc.ice_connection_state(),
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+    )
 }

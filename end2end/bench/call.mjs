@@ -5,7 +5,10 @@
 //      Runs alternate between our client and the floor (bench/floor.html, a minimal plain-JS
 //      client of the same protocol on the same server and browser), so both medians and their
 //      ratio come from the same run.
-//   2. first-load transfer size of the room page: HTML + JS + wasm + CSS as sent with brotli.
+//   2. first-load transfer size of the room page: what a fresh browser fetches for it (HTML + JS
+//      + wasm + CSS, as sent, brotli), and apart from it the call's wasm chunks, which the lobby
+//      fetches ahead of Join.
+// TRACE=1 adds each step of the join on both sides (see TRACER below).
 // Run with scripts/bench-call.sh (it builds, and runs this inside a loopback-only namespace).
 import { chromium } from "playwright";
 import { spawn } from "node:child_process";
@@ -21,6 +24,50 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
 const RECORD = `(() => { const O = window.RTCPeerConnection; window.__pcs = [];
   window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();`;
+
+// TRACE=1: every page also notes, on one clock shared by all pages of the browser (epoch ms),
+// when its socket opened, each frame it sent and received, each step of each connection, and
+// its first decoded frame; the run prints the median of each step from the click, both sides.
+const TRACE = process.env.TRACE === "1";
+const TRACER = `(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const log = (window.__trace = []);
+  const mark = (what) => log.push([what, now()]);
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...a) {
+      super(...a);
+      mark("ws created");
+      this.addEventListener("open", () => mark("ws open"));
+      this.addEventListener("message", (e) => {
+        try { mark("recv " + JSON.parse(e.data).type); } catch {}
+      });
+    }
+    send(data) {
+      try { mark("send " + JSON.parse(data).type); } catch {}
+      return super.send(data);
+    }
+  };
+  const P = RTCPeerConnection.prototype;
+  for (const name of ["createOffer", "createAnswer", "setLocalDescription", "setRemoteDescription"]) {
+    const original = P[name];
+    P[name] = function (...a) {
+      const kind = name.startsWith("set") ? " " + (a[0]?.type ?? "implicit") : "";
+      mark(name + kind + " called");
+      return original.apply(this, a).then((r) => { mark(name + kind + " done"); return r; });
+    };
+  }
+  const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends PC {
+    constructor(...a) {
+      super(...a);
+      mark("pc created");
+      this.addEventListener("iceconnectionstatechange", () => mark("ice " + this.iceConnectionState));
+      this.addEventListener("connectionstatechange", () => mark("pc " + this.connectionState));
+      this.addEventListener("track", (e) => mark("track " + e.track.kind));
+    }
+  };
+})();`;
 
 function startServer() {
   const child = spawn(path.join(ROOT, "target/release/server"), [], {
@@ -47,28 +94,32 @@ async function waitHealthy() {
   throw new Error("server did not start");
 }
 
-/** Bytes on the wire for one GET with brotli accepted. */
-function wireBytes(url) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers: { "accept-encoding": "br, gzip" } }, (res) => {
-        let n = 0;
-        res.on("data", (c) => (n += c.length));
-        res.on("end", () => resolve({ bytes: n, encoding: res.headers["content-encoding"] ?? "identity", status: res.statusCode }));
-      })
-      .on("error", reject);
-  });
-}
-
-async function firstLoad() {
-  const html = await (await fetch(`${BASE}/room/benchroom01`)).text();
-  const assets = [`${BASE}/room/benchroom01`];
-  for (const m of html.matchAll(/(?:href|src|from)=?["'](\/pkg\/[^"']+)["']/g)) assets.push(BASE + m[1]);
-  for (const m of html.matchAll(/["'](\/pkg\/[^"']+\.(?:js|wasm|css))["']/g)) assets.push(BASE + m[1]);
-  const unique = [...new Set(assets)];
-  const rows = [];
-  for (const url of unique) rows.push({ url: url.replace(BASE, ""), ...(await wireBytes(url)) });
-  return rows;
+/** What a fresh browser fetches for the room page, as the browser reports it (Resource Timing's
+ * `encodedBodySize`: the body as sent, brotli-compressed where the server compressed it). The
+ * call's wasm chunks (`__wasm_split_manifest.json`'s `call`) and the loader that fetches them are
+ * counted apart: the lobby fetches them while the person chooses devices, so that Join does not
+ * wait; everything else is the page's first load. */
+async function firstLoad(browser) {
+  const context = await browser.newContext({ permissions: ["camera", "microphone"] });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/room/benchroom01`);
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+  await page.waitForFunction(() => !document.querySelector("[data-testid=join]").disabled);
+  await page.waitForLoadState("networkidle");
+  const manifest = await (await fetch(`${BASE}/pkg/__wasm_split_manifest.json`)).json();
+  const call = new Set((manifest.call ?? []).map((chunk) => `/pkg/${chunk}.wasm`));
+  const entries = await page.evaluate(() =>
+    [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].map((e) => ({
+      url: new URL(e.name).pathname,
+      bytes: e.encodedBodySize,
+      raw: e.decodedBodySize,
+      start: e.startTime,
+    })),
+  );
+  await context.close();
+  const rows = entries.filter((e) => !e.url.startsWith("/ws/"));
+  const isCall = (url) => call.has(url) || url.startsWith("/pkg/__wasm_split.");
+  return { first: rows.filter((e) => !isCall(e.url)), later: rows.filter((e) => isCall(e.url)) };
 }
 
 const FLOOR_HTML = readFileSync(path.join(ROOT, "end2end/bench/floor.html"), "utf8");
@@ -87,13 +138,17 @@ function startFloorSite() {
 
 async function person(browser) {
   const context = await browser.newContext({ permissions: ["camera", "microphone"] });
+  if (TRACE) await context.addInitScript(TRACER);
   await context.addInitScript(RECORD);
   const page = await context.newPage();
   return { context, page };
 }
 
+const traces = { ours: [], floor: [] };
+
 const CLIENTS = {
   ours: {
+    name: "ours",
     async open(page, room) {
       await openLobby(page, room);
     },
@@ -102,6 +157,7 @@ const CLIENTS = {
     },
   },
   floor: {
+    name: "floor",
     async open(page, room) {
       await page.goto(`${FLOOR_ORIGIN}/?room=${room}&server=127.0.0.1:${PORT}`);
       await page.waitForFunction(() => !document.querySelector("#join").disabled);
@@ -130,6 +186,7 @@ async function joinToFirstFrame(browser, client, run) {
   await client.open(b.page, room);
   const ms = await b.page.evaluate(async () => {
     const start = performance.now();
+    window.__clickedAt = performance.timeOrigin + start;
     document.querySelector("[data-testid=join], #join").click();
     for (;;) {
       for (const pc of window.__pcs) {
@@ -138,15 +195,44 @@ async function joinToFirstFrame(browser, client, run) {
         stats.forEach((s) => {
           if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded ?? 0;
         });
-        if (frames > 0) return performance.now() - start;
+        if (frames > 0) {
+          (window.__trace ?? []).push(["first frame", performance.timeOrigin + performance.now()]);
+          return performance.now() - start;
+        }
       }
       if (performance.now() - start > 20000) return -1;
       await new Promise((r) => setTimeout(r, 5));
     }
   });
+  if (TRACE && !String(run).startsWith("warmup")) {
+    const clicked = await b.page.evaluate(() => window.__clickedAt);
+    const steps = [];
+    for (const [side, page] of [["A", a.page], ["B", b.page]]) {
+      const seen = new Set();
+      for (const [what, at] of await page.evaluate(() => window.__trace)) {
+        // The first time of each step only; A's steps before B's click are not part of the join.
+        if (at < clicked || seen.has(what)) continue;
+        seen.add(what);
+        steps.push([`${side} ${what}`, at - clicked]);
+      }
+    }
+    traces[client.name].push(steps);
+  }
   await a.context.close();
   await b.context.close();
   return ms;
+}
+
+/** Per client, each step's median time from the click over the traced runs, in time order. */
+function printTraces() {
+  for (const [name, runs] of Object.entries(traces)) {
+    const byStep = new Map();
+    for (const steps of runs) for (const [what, t] of steps) byStep.set(what, [...(byStep.get(what) ?? []), t]);
+    const rows = [...byStep].map(([what, ts]) => [what, percentile(ts.sort((x, y) => x - y), 50), ts.length]);
+    rows.sort((x, y) => x[1] - y[1]);
+    console.log(`trace, ${name} (median ms from the click, runs that had the step):`);
+    for (const [what, t, n] of rows) console.log(`  ${t.toFixed(0).padStart(6)}  ${what}  (${n})`);
+  }
 }
 
 function percentile(sorted, p) {
@@ -158,11 +244,11 @@ const floorSite = await startFloorSite();
 const server = startServer();
 try {
   await waitHealthy();
-  const load = await firstLoad();
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection", "--disable-gpu", "--disable-quic"],
   });
+  const load = await firstLoad(browser);
   const times = { ours: [], floor: [] };
   await joinToFirstFrame(browser, CLIENTS.ours, "warmup");
   await joinToFirstFrame(browser, CLIENTS.floor, "warmupf");
@@ -172,13 +258,18 @@ try {
     for (const name of order) times[name].push(await joinToFirstFrame(browser, CLIENTS[name], `${name}${i}`));
   }
   await browser.close();
-  console.log("first load (bytes on the wire, brotli accepted):");
-  let total = 0;
-  for (const r of load) {
-    total += r.bytes;
-    console.log(`  ${r.url.padEnd(40)} ${String(r.bytes).padStart(8)} B  ${r.encoding}`);
+  for (const [title, rows] of [
+    ["first load of the room page (body bytes as sent)", load.first],
+    ["fetched by the lobby afterwards (the call's code)", load.later],
+  ]) {
+    console.log(`${title}:`);
+    let total = 0;
+    for (const r of rows) {
+      total += r.bytes;
+      console.log(`  ${r.url.padEnd(48)} ${String(r.bytes).padStart(8)} B  (${r.raw} B decoded)`);
+    }
+    console.log(`  total ${(total / 1000).toFixed(1)} KB`);
   }
-  console.log(`  total ${(total / 1024).toFixed(1)} KiB`);
   const medians = {};
   for (const [name, all] of Object.entries(times)) {
     const ok = all.filter((t) => t >= 0).sort((x, y) => x - y);
@@ -187,6 +278,7 @@ try {
     console.log(`  median ${percentile(ok, 50).toFixed(0)} ms, p90 ${percentile(ok, 90).toFixed(0)} ms`);
   }
   console.log(`ours / floor (medians): ${(medians.ours / medians.floor).toFixed(2)}`);
+  if (TRACE) printTraces();
 } finally {
   server.kill("SIGTERM");
   floorSite.close();

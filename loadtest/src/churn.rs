@@ -138,7 +138,14 @@ async fn pair(server: SocketAddr, room: &str, round: u64, n: usize) -> Result<Ro
     }
     let mut inverted = lists(&a_welcome, &b_id) || !lists(&b_welcome, &a_id);
     if !inverted {
-        let told = next_frame(&mut a).await?;
+        // The previous round's peers may still be leaving: a server may send its close frame
+        // before it takes the peer out of the room, so their `peer-left` can come first.
+        let told = loop {
+            let frame = next_frame(&mut a).await?;
+            if frame["type"] != "peer-left" {
+                break frame;
+            }
+        };
         inverted = !(told["type"] == "new-peer" && told["data"] == b_id.as_str());
     }
     let _ = a.send(Message::Close(None)).await;

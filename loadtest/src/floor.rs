@@ -4,7 +4,9 @@
 //! least, so `loadtest churn` can say how close the real server comes to it.
 //!
 //! A peer is registered inside the handshake callback, before the `101` goes out, so a client
-//! whose handshake completed is always in the room.
+//! whose handshake completed is always in the room. A client's close is answered with a close,
+//! as the protocol requires of any server (it once was not: the floor then saved itself a
+//! write per connection the real server must do).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,6 +81,9 @@ async fn connection(stream: TcpStream, rooms: Rooms) {
         while let Some(Ok(message)) = source.next().await {
             let Message::Text(text) = message else {
                 if matches!(message, Message::Close(_)) {
+                    // RFC 6455 §5.5.1: a close is answered with a close. tungstenite has queued
+                    // the reply; the next read sends it (and then ends the stream).
+                    let _ = source.next().await;
                     break;
                 }
                 continue;

@@ -123,14 +123,18 @@ pub async fn serve(socket: WebSocket, mut admitted: Admitted, sig: Arc<Signaling
         metrics.clone(),
         sig.settings.ping_interval,
     ));
-    // Fresh TURN credentials before the old ones expire, for as long as the socket lives.
-    sig.tracker.spawn(turn::renew(
-        conn.clone(),
-        room.clone(),
-        peer.clone(),
-        sig.ice.clone(),
-        metrics.clone(),
-    ));
+    // Fresh TURN credentials before the old ones expire, for as long as the socket lives. Only
+    // minted credentials expire: without them there is nothing to renew, and no task to spawn
+    // (a spawn per join is a measurable share of a join's cost).
+    if sig.ice.renew_every().is_some() {
+        sig.tracker.spawn(turn::renew(
+            conn.clone(),
+            room.clone(),
+            peer.clone(),
+            sig.ice.clone(),
+            metrics.clone(),
+        ));
+    }
     // The in-memory engine answers at once; a remote one gets its own ordered queue.
     let (ops, executor) = if sig.engine.is_remote() {
         let (tx, rx) = mpsc::channel(sig.settings.outbound_queue.max(1));

@@ -208,11 +208,16 @@ impl AnyEngine {
 }
 
 /// Forwards one [`Engine`] method to the chosen engine.
+///
+/// The Redis engine's futures are boxed: each holds a Redis round trip's state (hundreds of
+/// bytes), and without the box every caller's future would be that large too — including each
+/// idle connection's task on the in-memory engine, whose futures are a few bytes and complete
+/// at once. A Redis call costs a network round trip, so its allocation does not matter.
 macro_rules! dispatch {
     ($self:ident, $engine:ident => $call:expr) => {
         match $self {
-            AnyEngine::Memory($engine) => $call,
-            AnyEngine::Redis($engine) => $call,
+            AnyEngine::Memory($engine) => $call.await,
+            AnyEngine::Redis($engine) => Box::pin($call).await,
         }
     };
 }
@@ -224,7 +229,7 @@ impl Engine for AnyEngine {
         peer: &PeerId,
         resume: Option<&str>,
     ) -> Result<(), Refusal> {
-        dispatch!(self, e => e.check(room, peer, resume).await)
+        dispatch!(self, e => e.check(room, peer, resume))
     }
 
     async fn join(
@@ -233,34 +238,34 @@ impl Engine for AnyEngine {
         conn: &ConnHandle,
         welcome: Welcome,
     ) -> Result<Joined, Refusal> {
-        dispatch!(self, e => e.join(join, conn, welcome).await)
+        dispatch!(self, e => e.join(join, conn, welcome))
     }
 
     async fn relay(&self, room: &RoomId, to: &PeerId, frame: Outbound) -> Result<(), RelayError> {
-        dispatch!(self, e => e.relay(room, to, frame).await)
+        dispatch!(self, e => e.relay(room, to, frame))
     }
 
     async fn chat(&self, room: &RoomId, from: &PeerId, text: String, received: Instant) {
-        dispatch!(self, e => e.chat(room, from, text, received).await)
+        dispatch!(self, e => e.chat(room, from, text, received))
     }
 
     async fn media(&self, room: &RoomId, from: &PeerId, state: MediaState, received: Instant) {
-        dispatch!(self, e => e.media(room, from, state, received).await)
+        dispatch!(self, e => e.media(room, from, state, received))
     }
 
     async fn announce(&self, room: &RoomId, message: &ServerMessage, kind: Kind) {
-        dispatch!(self, e => e.announce(room, message, kind).await)
+        dispatch!(self, e => e.announce(room, message, kind))
     }
 
     async fn dropped(&self, room: &RoomId, peer: &PeerId, conn: &ConnId) -> bool {
-        dispatch!(self, e => e.dropped(room, peer, conn).await)
+        dispatch!(self, e => e.dropped(room, peer, conn))
     }
 
     async fn leave(&self, room: &RoomId, peer: &PeerId, conn: &ConnId) -> bool {
-        dispatch!(self, e => e.leave(room, peer, conn).await)
+        dispatch!(self, e => e.leave(room, peer, conn))
     }
 
     async fn counts(&self) -> Counts {
-        dispatch!(self, e => e.counts().await)
+        dispatch!(self, e => e.counts())
     }
 }

@@ -33,6 +33,8 @@ use super::js;
 pub trait PeerEvents {
     /// Send a signaling frame of `kind` with `data` to this peer.
     fn signal(&self, to: &str, kind: RelayKind, data: String);
+    /// The media path to this peer is up (ICE connected).
+    fn connected(&self, peer: &str);
     /// The remote person or screen stream gained or lost a track.
     fn remote_streams_changed(&self, peer: &str, changed: Changed);
     /// Something failed that only a log can help with.
@@ -115,9 +117,16 @@ impl Peer {
             }),
             inner.on_event(|inner, _| inner.refile()),
             inner.on_event(|inner, _| {
+                let state = inner.pc.ice_connection_state();
+                if matches!(
+                    state,
+                    RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+                ) {
+                    inner.events.connected(&inner.remote_id);
+                }
                 // A failed path (network change, NAT rebinding) gets new candidates instead of a
                 // dead tile; the renegotiation this triggers goes through `negotiate`.
-                if inner.pc.ice_connection_state() == RtcIceConnectionState::Failed {
+                if state == RtcIceConnectionState::Failed {
                     if let Err(e) = js::call0(&inner.pc, "restartIce") {
                         inner.events.warn(&inner.remote_id, "restartIce", &e);
                     }

@@ -10,9 +10,9 @@ use super::super::js;
 use super::Session;
 use crate::state::{ChatLine, Phase};
 
-/// Longest wait in the lobby for the others' offer before the call view comes anyway (a peer that
-/// never offers, such as a plain WebSocket client).
-const ANSWER_WAIT_MS: i32 = 1500;
+/// Longest wait in the lobby for a connection to come up before the call view comes anyway (a
+/// peer that never offers, such as a plain WebSocket client, or a path that fails).
+const CONNECT_WAIT_MS: i32 = 1500;
 
 impl Session {
     /// Handles one server frame; frames are handled strictly in order.
@@ -114,11 +114,12 @@ impl Session {
         }
         let was = self.ui.phase.get_untracked();
         if was == Phase::Joining && !welcome.peers.is_empty() {
-            // The others offer now: stay in the lobby until this side has answered (see
-            // `answered`), so that the call view's first render does not hold up the answer.
+            // The others offer now: stay in the lobby until a connection is up (see
+            // `connection_up`), so that the call view's first render does not hold up the
+            // answer, the candidates or the checks that need the main thread.
             let this = self.clone();
             self.tasks.spawn(async move {
-                js::sleep(ANSWER_WAIT_MS).await;
+                js::sleep(CONNECT_WAIT_MS).await;
                 this.enter_call();
             });
         } else {
@@ -130,8 +131,9 @@ impl Session {
         self.send_media_state();
     }
 
-    /// This side answered an offer: the first connection is set up, the call view can come.
-    pub(super) fn answered(&self) {
+    /// A connection's media path is up: the call view can come (its first render takes the main
+    /// thread while DTLS and the first frames run off it).
+    pub(super) fn connection_up(&self) {
         if self.ui.phase.get_untracked() == Phase::Joining {
             self.enter_call();
         }

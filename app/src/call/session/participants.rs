@@ -88,8 +88,11 @@ impl PeerEvents for Events {
         session
             .signaling
             .send(protocol::ClientMessage::relay_text(kind, &to, &data));
-        if kind == RelayKind::Answer {
-            session.answered();
+    }
+
+    fn connected(&self, _peer: &str) {
+        if let Some(session) = self.0.upgrade() {
+            session.connection_up();
         }
     }
 

@@ -3,9 +3,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::pin::pin;
 
 use futures::channel::mpsc;
-use futures::{FutureExt, StreamExt};
+use futures::future::{select, Either};
+use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use protocol::{ErrorCode, Refusal, ServerMessage};
 use wasm_bindgen::JsCast;
@@ -13,13 +15,6 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Frames kept while disconnected: enough for an ICE burst, small enough to never matter.
 const MAX_BACKLOG: usize = 256;
-
-/// What woke the connection task.
-enum Event {
-    Incoming(Option<Result<Message, WebSocketError>>),
-    /// [`Signaling::close`] was called.
-    Stop,
-}
 
 /// How one connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +30,7 @@ pub enum Ended {
 /// The sending half of the signaling connection, shared by everything that signals.
 #[derive(Default)]
 pub struct Signaling {
-    /// Ends the current connection task; dropped by [`Signaling::close`].
-    stop: RefCell<Option<mpsc::UnboundedSender<()>>>,
+    outgoing: RefCell<Option<mpsc::UnboundedSender<String>>>,
     /// The browser socket of the current attempt, so that leaving can close it at once with a
     /// clean close frame, even while the connection task is being cancelled.
     socket: RefCell<Option<web_sys::WebSocket>>,
@@ -47,13 +41,12 @@ pub struct Signaling {
 impl Signaling {
     /// Sends a frame now, or keeps it for when the connection is back.
     pub fn send(&self, text: String) {
-        // Written to the socket at once, not through the connection task: that task awaits each
-        // server frame's handling, and an answer made while handling one must not wait behind
-        // the candidates that arrived after it (it did, for ~150 ms of a join).
+        let mut text = text;
         if self.connected.get() {
-            if let Some(socket) = self.socket.borrow().as_ref() {
-                if socket.send_with_str(&text).is_ok() {
-                    return;
+            if let Some(tx) = self.outgoing.borrow().as_ref() {
+                match tx.unbounded_send(text) {
+                    Ok(()) => return,
+                    Err(e) => text = e.into_inner(),
                 }
             }
         }
@@ -82,7 +75,7 @@ impl Signaling {
     /// Closes the current connection cleanly (the server then says `peer-left` at once).
     pub fn close(&self) {
         self.connected.set(false);
-        self.stop.borrow_mut().take();
+        self.outgoing.borrow_mut().take();
         if let Some(socket) = self.socket.borrow_mut().take() {
             let _ = socket.close_with_code_and_reason(1000, "left");
         }
@@ -99,46 +92,55 @@ impl Signaling {
             return Ended::Unreachable;
         };
         *self.socket.borrow_mut() = Some(Clone::clone(&raw));
-        let mut socket = match WebSocket::try_from(raw) {
+        let socket = match WebSocket::try_from(raw) {
             Ok(socket) => socket,
             Err(_) => return Ended::Unreachable,
         };
-        let (stop, mut stopped) = mpsc::unbounded::<()>();
-        *self.stop.borrow_mut() = Some(stop);
+        let (tx, mut rx) = mpsc::unbounded::<String>();
+        *self.outgoing.borrow_mut() = Some(tx);
+        let (mut sink, mut stream) = socket.split();
 
-        let mut opened = false;
-        let ended = loop {
-            // This task reads what the server sent, one frame at a time (`send` writes directly).
-            let event = futures::select! {
-                incoming = socket.next().fuse() => Event::Incoming(incoming),
-                _ = stopped.next() => Event::Stop,
-            };
-            match event {
-                Event::Stop => {
-                    // `close()` dropped the sender and closed the socket cleanly.
-                    return Ended::Closed(1000);
+        // Sending runs beside reading, not between two frames' handling: an answer made while a
+        // frame is handled must not wait behind the candidates that arrived meanwhile (it did,
+        // for ~150 ms of a join).
+        let writer = async {
+            while let Some(text) = rx.next().await {
+                if sink.send(Message::Text(text)).await.is_err() {
+                    return Ended::Closed(1006);
                 }
-                Event::Incoming(Some(Ok(Message::Text(text)))) => {
-                    opened = true;
-                    match ServerMessage::parse(&text) {
-                        Ok(message) => handle(message).await,
-                        Err(e) => leptos::logging::warn!("ignored a server frame: {e}"),
+            }
+            // `close()` dropped the sender and closed the socket cleanly.
+            Ended::Closed(1000)
+        };
+        let reader = async {
+            let mut opened = false;
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        opened = true;
+                        match ServerMessage::parse(&text) {
+                            Ok(message) => handle(message).await,
+                            Err(e) => leptos::logging::warn!("ignored a server frame: {e}"),
+                        }
                     }
+                    Some(Ok(Message::Bytes(_))) => opened = true,
+                    Some(Err(WebSocketError::ConnectionClose(event))) => {
+                        return if opened || event.code != 1006 {
+                            Ended::Closed(event.code)
+                        } else {
+                            diagnose(url).await
+                        };
+                    }
+                    Some(Err(_)) => continue,
+                    None => return Ended::Closed(1006),
                 }
-                Event::Incoming(Some(Ok(Message::Bytes(_)))) => opened = true,
-                Event::Incoming(Some(Err(WebSocketError::ConnectionClose(event)))) => {
-                    break if opened || event.code != 1006 {
-                        Ended::Closed(event.code)
-                    } else {
-                        diagnose(url).await
-                    };
-                }
-                Event::Incoming(Some(Err(_))) => continue,
-                Event::Incoming(None) => break Ended::Closed(1006),
             }
         };
+        let ended = match select(pin!(writer), pin!(reader)).await {
+            Either::Left((ended, _)) | Either::Right((ended, _)) => ended,
+        };
         self.connected.set(false);
-        self.stop.borrow_mut().take();
+        self.outgoing.borrow_mut().take();
         self.socket.borrow_mut().take();
         ended
     }

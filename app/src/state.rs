@@ -27,7 +27,8 @@ pub struct NoEngine;
 pub enum Phase {
     /// Choosing name and devices before joining.
     Lobby,
-    /// Connecting to the signaling server for the first time.
+    /// Connecting to the signaling server for the first time, and then, when others are in the
+    /// call, until the first connection to one of them is up; the lobby stays on screen.
     Joining,
     /// In the call.
     InCall,

@@ -20,7 +20,7 @@ pub mod state;
 mod status;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
@@ -37,6 +37,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
+                <meta name="description" content="Self-hosted video meetings: open a link, talk."/>
+                // Plain tags of the server-rendered head: the browser needs no code for them.
+                // The id is the one cargo-leptos' live reload swaps.
+                <link rel="stylesheet" id="leptos" href="/pkg/record-meet.css"/>
+                <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -48,15 +53,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app's root: meta tags, stylesheet and the routes.
+/// The app's root: the page title and the routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/record-meet.css"/>
-        <Link rel="icon" href="/favicon.ico"/>
-        <Meta name="description" content="Self-hosted video meetings: open a link, talk."/>
         <Title formatter=|page: String| {
             if page.is_empty() { "record-meet".to_owned() } else { format!("{page} · record-meet") }
         }/>

@@ -65,6 +65,7 @@ for (const how of ["the logo link", "browser back"] as const) {
     const alice = await person(browser);
     const bob = await person(browser);
     await joinFromHome(alice.page, baseURL!, room, "Alice");
+    await expect(alice.page).toHaveTitle(`Room ${room} · record-meet`);
     await join(bob.page, baseURL!, room, "Bob");
     await expectVideoFrom(bob.page, 1);
     await expectVideoFrom(alice.page, 1);
@@ -75,6 +76,8 @@ for (const how of ["the logo link", "browser back"] as const) {
       await alice.page.goBack();
     }
     await expect(alice.page).toHaveURL(`${baseURL}/`);
+    // The page's title follows a navigation inside the app, too.
+    await expect(alice.page).toHaveTitle("record-meet");
     // Bob sees Alice go within 2 s, and her connection to him is closed.
     await expect(bob.page.getByTestId("remote-tile")).toHaveCount(0, { timeout: 2_000 });
     await expectAllCapturedEnded(alice.page);

@@ -45,6 +45,11 @@ async fn room_page_shows_the_room_id() {
     assert_eq!(status, 200);
     assert!(body.contains("abc123XYZ90"), "{body}");
     assert!(body.contains("Copy link"));
+    // The title is in the server-rendered head (the browser keeps no meta code).
+    assert!(
+        body.contains("<title>Room abc123XYZ90 · record-meet</title>"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

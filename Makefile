@@ -18,8 +18,10 @@ STATIC_SERVER := CARGO_TARGET_$(shell echo '$(HOST_TRIPLE)' | tr 'a-z-' 'A-Z_')_
 
 ## Build the release site (server binary + wasm/JS/CSS in target/site). --split puts the call's
 ## code (`wasm_split(call, …)` in app/src/call) into a wasm chunk of its own, fetched by the lobby.
+## shrink-site.mjs then shortens the wasm's import names and precompresses the site (.br, .gz).
 build: setup
-	$(STATIC_SERVER) LEPTOS_BIN_TARGET_TRIPLE=$(HOST_TRIPLE) cargo leptos build --release --precompress --split
+	$(STATIC_SERVER) LEPTOS_BIN_TARGET_TRIPLE=$(HOST_TRIPLE) cargo leptos build --release --split
+	node scripts/shrink-site.mjs target/site record-meet
 	mkdir -p target/release
 	ln -f target/$(HOST_TRIPLE)/release/server target/release/server
 

@@ -22,7 +22,7 @@ pub const MAGIC: &[u8; 8] = b"RMSITE01";
 /// Largest archive read back: the site is ~2 MiB; this only bounds a corrupt trailer.
 const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
 
-/// One file, with the precompressed variants cargo-leptos wrote next to it.
+/// One file, with the precompressed variants `scripts/shrink-site.mjs` wrote next to it.
 #[derive(Debug)]
 struct Asset {
     body: Bytes,

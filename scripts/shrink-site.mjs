@@ -1,18 +1,19 @@
 // Makes the release site smaller on the wire, after `cargo leptos build --release --split`.
 //
-// 1. Shortens the wasm's imports. wasm-bindgen names each of the ~400 JavaScript functions the
-//    wasm imports `__wbg_<name>_<16 hex digits>`, and the names are written twice: in the wasm's
-//    import section and as keys of the JS glue's import object. Random hex does not compress, so
-//    the names cost ~8 KB brotli of the room page's first load. They are renamed to `a`, `b`, …
-//    in both files together; nothing else refers to them (the split chunks import only memory,
-//    the table and a global from the main module).
+// 1. Shortens the wasm's import and export names. wasm-bindgen names each of the ~400 JavaScript
+//    functions the wasm imports `__wbg_<name>_<16 hex digits>`, and the names are written twice:
+//    in the wasm's import section and as keys of the JS glue's import object. Random hex does not
+//    compress, so the names cost ~8 KB brotli of the room page's first load. They are renamed to
+//    `a`, `b`, … in both files together, as are the import module (`./<name>_bg.js`) and the
+//    closures' exported shims (mangled names with a hash). Nothing else refers to them: the split
+//    chunks import only memory, the table and a global from the main module.
 // 2. Precompresses every file of the site (brotli at quality 11, gzip at level 9) next to it, as
 //    `.br` and `.gz`, which the server sends to browsers that accept them.
 //
 // Idempotent: a wasm whose imports are already short is left as it is.
 //
 // Usage: node scripts/shrink-site.mjs <site-root> <output-name>
-import { readFileSync, writeFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, writeFileSync, readdirSync, statSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 
@@ -102,12 +103,33 @@ function shortenImports() {
   if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath} is not a wasm module`);
   const parts = [wasm.subarray(0, 8)];
   let renamed = 0;
+  let renamedExports = 0;
   let at = 8;
   while (at < wasm.length) {
     const id = wasm[at];
     const [size, bodyStart] = readLeb(wasm, at + 1);
     const bodyEnd = bodyStart + size;
     let body = wasm.subarray(bodyStart, bodyEnd);
+    if (id === 7) {
+      // Exports: the closures' `invoke` shims keep their mangled names (`_ZN…17h<hash>E`), which
+      // the glue calls as `e.<name>(`.
+      let [count, p] = readLeb(body, 0);
+      const entries = [leb(count)];
+      while (count--) {
+        let [field, afterField] = name(body, p);
+        const descEnd = readLeb(body, afterField + 1)[1];
+        if (field.startsWith("_ZN")) {
+          const short = `z${shortName(renamedExports++)}`;
+          const use = new RegExp(`\\.${escapeRegExp(field)}(?![\\w$])`, "g");
+          if (!use.test(js)) throw new Error(`${field}: not called in ${jsPath}`);
+          js = js.replace(use, `.${short}`);
+          field = short;
+        }
+        entries.push(encodedName(field), body.subarray(afterField, descEnd));
+        p = descEnd;
+      }
+      body = Buffer.concat(entries);
+    }
     if (id === 2) {
       let [count, p] = readLeb(body, 0);
       const entries = [leb(count)];
@@ -124,7 +146,8 @@ function shortenImports() {
           js = js.replace(key, `$1${short}`);
           field = short;
         }
-        entries.push(encodedName(module), encodedName(field), body.subarray(afterField, descEnd));
+        const shortModule = module === glueModule ? "a" : module;
+        entries.push(encodedName(shortModule), encodedName(field), body.subarray(afterField, descEnd));
         p = descEnd;
       }
       body = Buffer.concat(entries);
@@ -132,14 +155,21 @@ function shortenImports() {
     parts.push(Buffer.from([id]), leb(body.length), body);
     at = bodyEnd;
   }
-  if (renamed === 0) {
-    console.log(`${wasmPath}: imports already short`);
+  if (renamed + renamedExports === 0) {
+    console.log(`${wasmPath}: imports and exports already short`);
     return;
   }
+  // The glue's import object names the module as its key, once.
+  const moduleKey = `"${glueModule}":`;
+  if (js.split(moduleKey).length !== 2) throw new Error(`${jsPath}: expected one ${moduleKey}`);
+  js = js.replace(moduleKey, "a:");
   const out = Buffer.concat(parts);
   writeFileSync(wasmPath, out);
   writeFileSync(jsPath, js);
-  console.log(`${wasmPath}: ${renamed} imports shortened, ${wasm.length - out.length} bytes saved`);
+  console.log(
+    `${wasmPath}: ${renamed} imports and ${renamedExports} exports shortened, ` +
+      `${wasm.length - out.length} bytes saved`,
+  );
 }
 
 function filesUnder(dir) {
@@ -159,8 +189,13 @@ function precompress() {
         [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
       },
     });
-    writeFileSync(`${path}.br`, br);
-    writeFileSync(`${path}.gz`, gzipSync(data, { level: 9 }));
+    const gz = gzipSync(data, { level: 9 });
+    // A variant no smaller than the file (an already compressed image) is not kept: the server
+    // then sends the file itself.
+    for (const [ext, variant] of [["br", br], ["gz", gz]]) {
+      if (variant.length < data.length) writeFileSync(`${path}.${ext}`, variant);
+      else rmSync(`${path}.${ext}`, { force: true });
+    }
   }
   console.log(`${siteRoot}: ${files.length} files precompressed`);
 }

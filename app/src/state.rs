@@ -188,6 +188,9 @@ pub struct CallUi {
     pub recording_mine: RwSignal<bool>,
     /// A start or stop is on its way to the server.
     pub recording_busy: RwSignal<bool>,
+    /// The call's code (the `call` wasm chunk) is loaded: the call view is rendered, hidden,
+    /// behind the lobby, so that entering the call only shows it.
+    pub call_loaded: RwSignal<bool>,
 }
 
 impl CallUi {
@@ -224,6 +227,7 @@ impl CallUi {
             recording: RwSignal::new(None),
             recording_mine: RwSignal::new(false),
             recording_busy: RwSignal::new(false),
+            call_loaded: RwSignal::new(false),
         }
     }
 

@@ -21,6 +21,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 const BASE = `http://127.0.0.1:${PORT}`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+// The floor's camera size: `720p` (what our client asks for) or `default` (the browser's 640×480).
+const FLOOR_VIDEO = process.env.FLOOR_VIDEO ?? "720p";
 
 const RECORD = `(() => { const O = window.RTCPeerConnection; window.__pcs = [];
   window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();`;
@@ -159,7 +161,7 @@ const CLIENTS = {
   floor: {
     name: "floor",
     async open(page, room) {
-      await page.goto(`${FLOOR_ORIGIN}/?room=${room}&server=127.0.0.1:${PORT}`);
+      await page.goto(`${FLOOR_ORIGIN}/?room=${room}&server=127.0.0.1:${PORT}&video=${FLOOR_VIDEO}`);
       await page.waitForFunction(() => !document.querySelector("#join").disabled);
     },
     async joined(page) {

@@ -198,6 +198,37 @@ test("a full room says so", async ({ browser }) => {
   }
 });
 
+test("the call view waits hidden and inert behind the lobby; its shortcuts wait for the call", async ({
+  browser,
+  baseURL,
+}) => {
+  const alice = await person(browser);
+  const page = alice.page;
+  await page.goto(`${baseURL}/room/${freshRoom("layer")}`);
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+  // The lobby loads the call's code and renders the call view behind itself.
+  const layer = page.getByTestId("call-layer");
+  await layer.waitFor({ state: "attached" });
+  await expect(layer).toBeHidden();
+  await expect(layer).toHaveAttribute("inert", "");
+  await expect(page.getByTestId("join")).toBeEnabled();
+  // M outside a text field: the lobby's microphone stays on.
+  const lobbyMic = page.locator(".lobby").getByTestId("toggle-mic");
+  await expect(lobbyMic).toHaveAttribute("aria-pressed", "true");
+  await page.getByTestId("room-id").click();
+  await page.keyboard.press("m");
+  await expect(lobbyMic).toHaveAttribute("aria-pressed", "true");
+  await page.getByTestId("name-input").fill("Alice");
+  await page.getByTestId("join").click();
+  await expect(page.getByTestId("stage")).toHaveAttribute("data-phase", "in-call");
+  await expect(layer).toBeVisible();
+  await expect(layer).not.toHaveAttribute("inert", /.*/);
+  await page.getByTestId("room-id").click();
+  await page.keyboard.press("m");
+  await expect(page.getByTestId("toggle-mic")).toHaveAttribute("aria-pressed", "false");
+  expect(alice.errors).toEqual([]);
+});
+
 test("with the camera blocked the lobby says so and joining still works", async ({ browser, baseURL }) => {
   const room = freshRoom("denied");
   const alice = await person(browser);

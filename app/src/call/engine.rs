@@ -112,10 +112,12 @@ pub fn start_lobby(ui: CallUi) {
         ui.name.set(name);
     }
     ui.can_share.set(share::supported());
-    // The call's code comes while the person chooses devices, so Join does not wait for it;
-    // then it uploads what a crashed tab's recording left behind.
+    // The call's code comes while the person chooses devices, so Join does not wait for it,
+    // and the call view is rendered behind the lobby; then it uploads what a crashed tab's
+    // recording left behind.
     spawn_local(async move {
         if session::preload_call().await.is_ok() && engine(ui).is_some() {
+            ui.call_loaded.set(true);
             let _ = recorder::drain_left_behind().await;
         }
     });
@@ -257,6 +259,8 @@ pub fn join(ui: CallUi) {
         match (engine, started) {
             (Some(engine), Ok(session)) => {
                 *engine.session.borrow_mut() = Some(session);
+                // Normally set by the lobby's preload already.
+                ui.call_loaded.set(true);
                 // Connect first, re-render after: the session's task (queued just before this
                 // one) opens the socket, then the stage switches to the call view, which takes
                 // the main thread for tens of milliseconds.

@@ -10,16 +10,32 @@ use super::video::{StreamSource, StreamVideo};
 use crate::actions;
 use crate::state::{CallUi, Phase};
 
-/// The call view from the `call` wasm chunk (see `call::session::start`), which the lobby fetches
-/// ahead of Join: the room page's first load does not carry it.
+/// The call layer from the `call` wasm chunk (see `call::session::start`), which the lobby
+/// fetches ahead of Join: the room page's first load does not carry it.
 #[cfg(feature = "hydrate")]
 #[leptos::wasm_split::wasm_split(call, wasm_split_path = leptos::wasm_split, fallible)]
-pub fn lazy_call_view() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
-    Ok(view! { <CallView/> }.into_any())
+pub fn lazy_call_layer(
+    shown: Signal<bool>,
+) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    Ok(view! { <CallLayer shown/> }.into_any())
 }
 
-/// The in-call screen. It stays mounted from Joining through any Reconnecting, so its tiles and
-/// their `<video>` elements survive a dropped signaling socket.
+/// The call view, rendered hidden behind the lobby as soon as its code has loaded, and shown
+/// while the call is. Entering the call then only shows it: building it at that moment took the
+/// joiner's main thread for ~100 ms (render and style) just as the connection came up.
+#[component]
+pub fn CallLayer(shown: Signal<bool>) -> impl IntoView {
+    let hidden = move || !shown.get();
+    view! {
+        <div class="call-layer" class:hidden=hidden inert=hidden data-testid="call-layer">
+            <CallView/>
+        </div>
+    }
+}
+
+/// The in-call screen. It is mounted, hidden, from the moment its code has loaded in the lobby
+/// until the page goes away, so its tiles and their `<video>` elements survive a dropped
+/// signaling socket.
 #[component]
 pub fn CallView() -> impl IntoView {
     let ui = expect_context::<CallUi>();
@@ -57,11 +73,16 @@ pub fn CallView() -> impl IntoView {
     }
 }
 
-/// M toggles the microphone, V the camera and S the screen share, unless the person is typing.
+/// In the call, M toggles the microphone, V the camera and S the screen share, unless the person
+/// is typing.
 #[cfg(feature = "hydrate")]
 fn shortcut(ui: CallUi, ev: &leptos::ev::KeyboardEvent) {
     use wasm_bindgen::JsCast;
-    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+    let in_call = matches!(
+        ui.phase.get_untracked(),
+        Phase::InCall | Phase::Reconnecting
+    );
+    if !in_call || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
         return;
     }
     let typing = ev

@@ -10,9 +10,9 @@ mod tile;
 mod video;
 
 #[cfg(feature = "hydrate")]
-pub use call_view::lazy_call_view;
+pub use call_view::lazy_call_layer;
 #[cfg(not(feature = "hydrate"))]
-pub use call_view::CallView;
+pub use call_view::CallLayer;
 pub use lobby::Lobby;
 #[cfg(feature = "hydrate")]
 pub use video::StreamSource;

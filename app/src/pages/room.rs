@@ -27,18 +27,19 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// The call view. In the browser it comes from the `call` wasm chunk, which the lobby fetches
-/// ahead of Join; the server never renders it (a room page always starts in the lobby).
-fn call_view() -> AnyView {
+/// The call view, hidden unless `shown` (see `CallLayer`). In the browser it comes from the
+/// `call` wasm chunk, which the lobby fetches ahead of Join; the server never renders it (the
+/// chunk is not loaded there).
+fn call_layer(shown: Signal<bool>) -> AnyView {
     #[cfg(feature = "hydrate")]
     {
-        let view = send_wrapper::SendWrapper::new(crate::components::lazy_call_view());
+        let view = send_wrapper::SendWrapper::new(crate::components::lazy_call_layer(shown));
         Suspend::new(async move { view.await.ok() }).into_any()
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        use crate::components::CallView;
-        view! { <CallView/> }.into_any()
+        use crate::components::CallLayer;
+        view! { <CallLayer shown/> }.into_any()
     }
 }
 
@@ -57,8 +58,8 @@ fn Room(room: RoomId) -> impl IntoView {
         let unload = window_event_listener_untyped("pagehide", move |_| actions::end(ui, true));
         on_cleanup(move || unload.remove());
     }
-    // The stage changes only between these, so InCall → Reconnecting → InCall keeps the same
-    // call view, tiles and `<video>` elements.
+    // The stage changes only between these. The call view stays mounted in every one of them
+    // (see `CallLayer`), so InCall → Reconnecting → InCall keeps the same tiles and `<video>`s.
     let screen = Memo::new(move |_| Screen::of(&ui.phase.get()));
     view! {
         <Title text=title/>
@@ -84,10 +85,14 @@ fn Room(room: RoomId) -> impl IntoView {
             <section class="stage" data-testid="stage" data-phase=move || phase_name(&ui.phase.get())>
                 {move || match screen.get() {
                     Screen::Lobby => view! { <Lobby/> }.into_any(),
-                    Screen::Call => call_view(),
+                    Screen::Call => ().into_any(),
                     Screen::Left => view! { <Ended title="You left the meeting" detail=String::new()/> }.into_any(),
                     Screen::Failed(why) => view! { <Ended title="Could not join" detail=why/> }.into_any(),
                 }}
+                // Rendered, hidden, as soon as its code has loaded (see `CallLayer`).
+                <Show when=move || ui.call_loaded.get()>
+                    {call_layer(Signal::derive(move || screen.get() == Screen::Call))}
+                </Show>
             </section>
         </main>
     }
@@ -105,8 +110,8 @@ enum Screen {
 impl Screen {
     fn of(phase: &Phase) -> Screen {
         match phase {
-            // Joining keeps the lobby (its button says so) until the call is set up: the call
-            // view's first render takes the main thread the connection needs.
+            // Joining keeps the lobby (its button says so) until a connection is up: showing the
+            // call view still lays it out and paints it, on the main thread the connection needs.
             Phase::Lobby | Phase::Joining => Screen::Lobby,
             Phase::InCall | Phase::Reconnecting => Screen::Call,
             Phase::Left => Screen::Left,

@@ -24,8 +24,8 @@ use web_sys::{
 
 use receivers::Receivers;
 pub use receivers::{has_live_video, Changed};
-use senders::Senders;
 pub use senders::SCREEN_MAX_FRAMERATE;
+use senders::{Senders, CAMERA_FULL_SIZE_AFTER_MS};
 
 use super::js;
 
@@ -58,6 +58,8 @@ struct Inner {
     ignore_offer: Cell<bool>,
     pending_candidates: RefCell<Vec<String>>,
     senders: Senders,
+    /// The camera's step to full size is scheduled (on the first ICE connection).
+    full_size_scheduled: Cell<bool>,
     receivers: Receivers,
     events: Rc<dyn PeerEvents>,
 }
@@ -75,10 +77,9 @@ pub fn is_polite(my_id: &str, remote_id: &str) -> bool {
 }
 
 impl Peer {
-    /// Creates the connection and adds what this side sends. With `offer_now` (this side starts
-    /// the connection: someone new arrived) the offer is made at once, before the page spends the
-    /// main thread on the newcomer's tile; otherwise the browser asks for negotiation when it
-    /// needs one, and this side answers the other's offer first.
+    /// Creates the connection and adds what this side sends. The browser then asks for
+    /// negotiation when it needs one; the side that starts a connection (someone new arrived)
+    /// calls [`Peer::offer`] instead of waiting for that.
     ///
     /// # Errors
     /// When the browser refuses the configuration.
@@ -88,7 +89,6 @@ impl Peer {
         config: &RtcConfiguration,
         outgoing: Outgoing<'_>,
         events: Rc<dyn PeerEvents>,
-        offer_now: bool,
     ) -> Result<Peer, JsValue> {
         let pc = RtcPeerConnection::new_with_configuration(config)?;
         let inner = Rc::new(Inner {
@@ -99,6 +99,7 @@ impl Peer {
             ignore_offer: Cell::new(false),
             pending_candidates: RefCell::new(Vec::new()),
             senders: Senders::default(),
+            full_size_scheduled: Cell::new(false),
             receivers: Receivers::new()?,
             events,
         });
@@ -123,6 +124,15 @@ impl Peer {
                     RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
                 ) {
                     inner.events.connected(&inner.remote_id);
+                    if !inner.full_size_scheduled.replace(true) {
+                        let weak = Rc::downgrade(&inner);
+                        spawn_local(async move {
+                            js::sleep(CAMERA_FULL_SIZE_AFTER_MS).await;
+                            if let Some(inner) = weak.upgrade() {
+                                inner.senders.camera_full_size();
+                            }
+                        });
+                    }
                 }
                 // A failed path (network change, NAT rebinding) gets new candidates instead of a
                 // dead tile; the renegotiation this triggers goes through `negotiate`.
@@ -143,16 +153,17 @@ impl Peer {
         if let Some(screen) = outgoing.screen {
             inner.senders.add_screen(&inner.pc, screen);
         }
-        if offer_now {
-            // The browser will not ask again: once this offer is out the connection is not
-            // `stable`, and the answer leaves nothing to negotiate.
-            let inner = inner.clone();
-            spawn_local(async move { inner.negotiate().await });
-        }
         Ok(Peer {
             inner,
             _handlers: handlers,
         })
+    }
+
+    /// Makes the offer and sends it. The browser does not ask for negotiation again meanwhile:
+    /// `negotiationneeded` waits for the operation in progress, after which the connection is no
+    /// longer `stable`, and the answer leaves nothing to negotiate.
+    pub async fn offer(&self) {
+        self.inner.negotiate().await;
     }
 
     /// The remote peer's id.

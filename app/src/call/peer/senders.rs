@@ -5,13 +5,16 @@
 //! first audio and video sections and a join stays one round trip. A screen share gets its own
 //! `sendonly` transceivers from `addTransceiver` (which the browser never pairs with a section the
 //! other side offered) and they are stopped when the share ends.
+//!
+//! A new connection sends the camera at half its size until it has been up for a moment: see
+//! [`CAMERA_START_SCALE`].
 
 use std::cell::RefCell;
 
 use js_sys::Array;
 use protocol::{Source, Sources};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpEncodingParameters, RtcRtpSender,
     RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
@@ -24,6 +27,16 @@ pub const SCREEN_MAX_BITRATE: u32 = 2_500_000;
 
 /// Frame rate cap of a shared screen: text and slides need detail, not motion.
 pub const SCREEN_MAX_FRAMERATE: f64 = 15.0;
+
+/// How much a new connection scales the camera down at first. A connection starts with a low
+/// bandwidth estimate; at the camera's full 720p the browser holds back the first frames until it
+/// has adapted, and the other side decoded its first frame ~130 ms later than at 360p (the
+/// floor client at 720p, BENCHMARKS.md "Join, and what the camera size costs").
+const CAMERA_START_SCALE: f32 = 2.0;
+
+/// How long after the connection is up the camera goes to full size, once the bandwidth estimate
+/// has ramped up from its start.
+pub const CAMERA_FULL_SIZE_AFTER_MS: i32 = 1500;
 
 /// The senders of one connection, each with its source.
 #[derive(Default)]
@@ -50,6 +63,9 @@ impl Senders {
                     Source::Camera
                 };
                 let sender = pc.add_track_0(&track, stream);
+                if source == Source::Camera {
+                    scale_video(&sender, CAMERA_START_SCALE);
+                }
                 self.by_source.borrow_mut().push((sender, source));
             }
         }
@@ -92,6 +108,15 @@ impl Senders {
                 .borrow_mut()
                 .push((transceiver.sender(), source));
             self.screen.borrow_mut().push(transceiver);
+        }
+    }
+
+    /// Sends the camera at its full size (see [`CAMERA_START_SCALE`]).
+    pub fn camera_full_size(&self) {
+        for (sender, source) in self.by_source.borrow().iter() {
+            if *source == Source::Camera {
+                scale_video(sender, 1.0);
+            }
         }
     }
 
@@ -147,6 +172,24 @@ impl Senders {
         }
         sources
     }
+}
+
+/// Sets how much `sender` scales its video down. It applies before negotiation too. A refusal
+/// (the connection closed meanwhile) leaves nothing to do.
+fn scale_video(sender: &RtcRtpSender, factor: f32) {
+    let parameters = sender.get_parameters();
+    let Some(encodings) = parameters.get_encodings() else {
+        return;
+    };
+    for encoding in encodings.iter() {
+        encoding
+            .unchecked_into::<RtcRtpEncodingParameters>()
+            .set_scale_resolution_down_by(factor);
+    }
+    let applied = JsFuture::from(sender.set_parameters_with_parameters(&parameters));
+    spawn_local(async move {
+        let _ = applied.await;
+    });
 }
 
 /// A transceiver that is stopped, or stopping, carries nothing any more.

@@ -33,8 +33,7 @@ impl Session {
                 // A peer we knew under this id came back as a new session (e.g. after a server
                 // restart): its old connection is dead.
                 self.remove_peer(id.as_str());
-                self.connect_to(id.as_str(), true);
-                self.upsert_participant(id.as_str(), &name);
+                self.welcome_newcomer(id.as_str(), name);
             }
             ServerMessage::PeerLeft { id } => {
                 self.remove_peer(id.as_str());
@@ -44,7 +43,7 @@ impl Session {
                 kind, from, data, ..
             } => {
                 let peer = match kind {
-                    RelayKind::Offer => self.connect_to(from.as_str(), false),
+                    RelayKind::Offer => self.connect_to(from.as_str()),
                     _ => self.peers.borrow().get(from.as_str()).cloned(),
                 };
                 let Some(peer) = peer else { return };
@@ -71,6 +70,11 @@ impl Session {
             ServerMessage::Media { from, state } => {
                 if let Some(p) = self.ui.participant(from.as_str()) {
                     p.media.set(state);
+                } else if self.peers.borrow().contains_key(from.as_str()) {
+                    // A newcomer whose tile waits for our offer (see `welcome_newcomer`).
+                    let mut early = self.early_media.borrow_mut();
+                    early.retain(|(id, _)| id != from.as_str());
+                    early.push((from.to_string(), state));
                 }
             }
             ServerMessage::Recording(notice) => {
@@ -98,6 +102,9 @@ impl Session {
         ));
         let present: Vec<String> = welcome.peers.iter().map(|p| p.id.to_string()).collect();
         self.peers.borrow_mut().retain(|id, _| present.contains(id));
+        self.early_media
+            .borrow_mut()
+            .retain(|(id, _)| present.contains(id));
         self.ui.participants.update(|ps| {
             ps.retain(|p| p.id.with_value(|id| present.contains(id)));
         });

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::wasm_split::SplitLoaderError;
-use protocol::{ClientMessage, PeerId, Source};
+use protocol::{ClientMessage, MediaState, PeerId, Source};
 use web_sys::{MediaStream, MediaStreamTrack};
 
 use super::ice::IceSettings;
@@ -65,6 +65,10 @@ pub struct Session {
     /// The ICE servers and policy of the latest `welcome` or `ice-servers`.
     ice: RefCell<IceSettings>,
     peers: RefCell<HashMap<String, Rc<Peer>>>,
+    /// Media states of newcomers that arrived before their tile (see `welcome_newcomer`). A
+    /// `Vec`: it holds one entry per person joining at that moment (and a `HashMap` of this type
+    /// made wasm-split move 37 KB of the call's code into the room page's first load).
+    early_media: RefCell<Vec<(String, MediaState)>>,
     signaling: Signaling,
     /// Quick reconnects while the server restarts (close 1012, 503 `restarting`).
     restart: Restart,
@@ -94,6 +98,7 @@ impl Session {
             seq: Cell::new(None),
             ice: RefCell::new(IceSettings::default()),
             peers: RefCell::new(HashMap::new()),
+            early_media: RefCell::new(Vec::new()),
             signaling: Signaling::default(),
             restart: Restart::default(),
             tasks: Tasks::default(),

@@ -23,6 +23,13 @@ impl Session {
         }
     }
 
+    /// The media state `id` announced before their tile existed, if any.
+    fn take_early_media(&self, id: &str) -> Option<protocol::MediaState> {
+        let mut early = self.early_media.borrow_mut();
+        let at = early.iter().position(|(early_id, _)| early_id == id)?;
+        Some(early.swap_remove(at).1)
+    }
+
     /// Removes a participant's tile (and anything pinned of theirs).
     pub(super) fn remove_participant(&self, id: &str) {
         self.ui
@@ -30,21 +37,47 @@ impl Session {
             .update(|ps| ps.retain(|p| p.id.with_value(|pid| pid != id)));
     }
 
-    /// The connection to `id`, created if needed; `offer` when this side starts it (see
-    /// [`Peer::new`]). The tile comes after the connection, so its rendering does not hold up
-    /// the offer.
-    pub(super) fn connect_to(self: &Rc<Self>, id: &str, offer: bool) -> Option<Rc<Peer>> {
+    /// The connection to `id` that its offer arrived for, created if needed, with its tile.
+    pub(super) fn connect_to(self: &Rc<Self>, id: &str) -> Option<Rc<Peer>> {
         if let Some(peer) = self.peers.borrow().get(id) {
             return Some(peer.clone());
         }
-        let peer = self.create_peer(id, offer);
+        let peer = self.create_peer(id);
         if self.ui.participant(id).is_none() {
             self.upsert_participant(id, "");
         }
         peer
     }
 
-    fn create_peer(self: &Rc<Self>, id: &str, offer: bool) -> Option<Rc<Peer>> {
+    /// Someone new arrived: this side offers at once, and their tile comes once the offer is on
+    /// its way. Rendering the tile first held the offer's `setLocalDescription` back by ~20 ms
+    /// of main thread.
+    pub(super) fn welcome_newcomer(self: &Rc<Self>, id: &str, name: String) {
+        let Some(peer) = self.create_peer(id) else {
+            self.upsert_participant(id, &name);
+            return;
+        };
+        let this = self.clone();
+        let id = id.to_owned();
+        self.tasks.spawn(async move {
+            peer.offer().await;
+            // Unless they left (or came back as a new session) meanwhile.
+            let current = this
+                .peers
+                .borrow()
+                .get(&id)
+                .is_some_and(|p| Rc::ptr_eq(p, &peer));
+            if current {
+                this.upsert_participant(&id, &name);
+                let early = this.take_early_media(&id);
+                if let (Some(p), Some(media)) = (this.ui.participant(&id), early) {
+                    p.media.set(media);
+                }
+            }
+        });
+    }
+
+    fn create_peer(self: &Rc<Self>, id: &str) -> Option<Rc<Peer>> {
         let events: Rc<dyn PeerEvents> = Rc::new(Events(Rc::downgrade(self)));
         let screen = self.screen.borrow().clone();
         let outgoing = Outgoing {
@@ -52,7 +85,7 @@ impl Session {
             screen: screen.as_ref(),
         };
         let config = self.ice.borrow().configuration();
-        match Peer::new(self.me.as_str(), id, &config, outgoing, events, offer) {
+        match Peer::new(self.me.as_str(), id, &config, outgoing, events) {
             Ok(peer) => {
                 if self.first_peer_at_ms.get().is_none() {
                     self.first_peer_at_ms.set(Some(js::now_ms()));
@@ -71,6 +104,7 @@ impl Session {
     /// Closes the connection to `id` (dropping the last handle closes it).
     pub(super) fn remove_peer(&self, id: &str) {
         self.peers.borrow_mut().remove(id);
+        self.take_early_media(id);
         if let Some(p) = self.ui.participant(id) {
             p.sharing.set(false);
         }

@@ -21,8 +21,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 const BASE = `http://127.0.0.1:${PORT}`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-// The floor's camera size: `720p` (what our client asks for) or `default` (the browser's 640×480).
-const FLOOR_VIDEO = process.env.FLOOR_VIDEO ?? "720p";
+// The floor's camera: `default` (the browser's 640×480, as the floor has always been measured)
+// or `720p` (the 1280×720 our client captures; the floor sends it at full size from the start).
+const FLOOR_VIDEO = process.env.FLOOR_VIDEO ?? "default";
 
 const RECORD = `(() => { const O = window.RTCPeerConnection; window.__pcs = [];
   window.RTCPeerConnection = class extends O { constructor(...a) { super(...a); window.__pcs.push(this); } }; })();`;

@@ -262,8 +262,7 @@ pub fn join(ui: CallUi) {
                 // Normally set by the lobby's preload already.
                 ui.call_loaded.set(true);
                 // Connect first, re-render after: the session's task (queued just before this
-                // one) opens the socket, then the stage switches to the call view, which takes
-                // the main thread for tens of milliseconds.
+                // one) opens the socket, then the lobby's button says "Joining…".
                 spawn_local(async move {
                     if ui.phase.try_get_untracked() == Some(Phase::Lobby) {
                         ui.phase.set(Phase::Joining);

@@ -30,8 +30,9 @@ pub const SCREEN_MAX_FRAMERATE: f64 = 15.0;
 
 /// How much a new connection scales the camera down at first. A connection starts with a low
 /// bandwidth estimate; at the camera's full 720p the browser holds back the first frames until it
-/// has adapted, and the other side decoded its first frame ~130 ms later than at 360p (the
-/// floor client at 720p, BENCHMARKS.md "Join, and what the camera size costs").
+/// has adapted, and the other side decoded its first frame ~130 ms later than at 360p (measured
+/// with the benchmark's floor client: BENCHMARKS.md, "2026-12-02, later", "What the camera size
+/// costs").
 const CAMERA_START_SCALE: f32 = 2.0;
 
 /// How long after the connection is up the camera goes to full size, once the bandwidth estimate

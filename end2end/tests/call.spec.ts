@@ -37,6 +37,41 @@ test("two people see and hear each other", async ({ browser, baseURL }) => {
   expect(bob.errors).toEqual([]);
 });
 
+test("a new connection starts the camera at half size and sends it full size soon after", async ({
+  browser,
+  baseURL,
+}) => {
+  const { alice, bob } = await twoInACall(browser, baseURL!);
+  // The widest video frame Bob has decoded so far.
+  const widest = () =>
+    bob.page.evaluate(async () => {
+      let width = 0;
+      for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+        (await pc.getStats()).forEach((s: any) => {
+          if (s.type === "inbound-rtp" && s.kind === "video") width = Math.max(width, s.frameWidth ?? 0);
+        });
+      }
+      return width;
+    });
+  // The first frames: 640 wide, half the camera's 1280.
+  await expect.poll(widest).toBeGreaterThan(0);
+  expect(await widest()).toBeLessThanOrEqual(640);
+  // What Alice's camera senders are set to scale down by, per connection.
+  const scales = () =>
+    alice.page.evaluate(() =>
+      ((window as any).__pcs as RTCPeerConnection[])
+        .filter((pc) => pc.connectionState !== "closed")
+        .flatMap((pc) => pc.getSenders())
+        .filter((s) => s.track?.kind === "video")
+        .map((s) => s.getParameters().encodings[0]?.scaleResolutionDownBy ?? 1),
+    );
+  await expect.poll(scales, { timeout: 10_000 }).toEqual([1]);
+  // And Bob decodes frames wider than the start's.
+  await expect.poll(widest, { timeout: 30_000 }).toBeGreaterThan(640);
+  expect(alice.errors).toEqual([]);
+  expect(bob.errors).toEqual([]);
+});
+
 test("chat goes both ways with names, as text only", async ({ browser, baseURL }) => {
   const { alice, bob } = await twoInACall(browser, baseURL!);
   await alice.page.getByTestId("toggle-chat").click();
